@@ -1,0 +1,78 @@
+/**
+ * IEEE 754 binary16 <-> binary32 conversion with round-to-nearest-even, subnormals,
+ * infinities and NaN. Uses the Float32Array/Uint32Array aliasing trick for speed.
+ * @module
+ */
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Converts an fp32 (or any JS number, first rounded to fp32) to fp16 bits. */
+export function fp32ToFp16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) {
+    // Inf stays Inf; NaN keeps a quiet, non-zero payload.
+    return mant !== 0 ? sign | 0x7e00 | (mant >>> 13) : sign | 0x7c00;
+  }
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow to infinity
+  if (e <= 0) {
+    // Subnormal half (or zero): shift the full significand and round to nearest even.
+    if (e < -10) return sign; // too small even to round up to the least subnormal
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = mant & ((1 << shift) - 1);
+    let h = mant >>> shift;
+    if (rest > half || (rest === half && (h & 1) === 1)) h += 1;
+    return sign | h;
+  }
+  // Normal: keep 10 bits of mantissa, round to nearest even; a carry bumps the exponent.
+  const rest = mant & 0x1fff;
+  let h = (e << 10) | (mant >>> 13);
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h += 1;
+  return sign | h;
+}
+
+/** Converts fp16 bits to the exactly representable fp32 value. */
+export function fp16BitsToFp32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/** Rounds a number to the nearest fp16 value (returned as a JS number). */
+export function roundToFp16(x: number): number {
+  return fp16BitsToFp32(fp32ToFp16Bits(x));
+}
+
+/** Rounds every element of `a` to fp16 in place. */
+export function roundArrayToFp16(a: Float32Array): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = fp16BitsToFp32(fp32ToFp16Bits(a[i]!));
+  return a;
+}
+
+/** Encodes fp32 values as fp16 bits. */
+export function encodeFp16(src: ArrayLike<number>, dst: Uint16Array = new Uint16Array(src.length)): Uint16Array {
+  for (let i = 0; i < src.length; i++) dst[i] = fp32ToFp16Bits(src[i]!);
+  return dst;
+}
+
+/** Decodes fp16 bits to fp32 values. */
+export function decodeFp16(src: ArrayLike<number>, dst: Float32Array = new Float32Array(src.length)): Float32Array {
+  for (let i = 0; i < src.length; i++) dst[i] = fp16BitsToFp32(src[i]!);
+  return dst;
+}
+
+/** Converts bfloat16 bits to fp32 (exact: bf16 is the top half of an fp32). */
+export function bf16BitsToFp32(h: number): number {
+  u32[0] = (h & 0xffff) << 16;
+  return f32[0]!;
+}

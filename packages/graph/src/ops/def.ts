@@ -1,0 +1,97 @@
+/**
+ * How an op is defined: once, as data plus two functions (type inference and a reference
+ * kernel). The registry, the verifier, the interpreter, the text parser, the DSL code generator
+ * and the op reference page all read these definitions.
+ * @module
+ */
+import type { DType } from '../dtype.js';
+import type { Attrs, AttrValue, TensorType } from '../ir/types.js';
+import type { Tensor } from '../tensor.js';
+import type { WeightStore } from '../weights/store.js';
+
+/** The kind of an attribute, used to validate values and to print/parse them. */
+export type AttrKind =
+  | 'int' // a safe integer
+  | 'float' // any finite or non-finite number
+  | 'bool'
+  | 'string'
+  | 'dtype' // a dtype name
+  | 'ints' // list of integers
+  | 'floats' // list of numbers
+  | 'strings' // list of strings
+  | 'dims'; // list of dims: integers or symbol names (a shape)
+
+/** One attribute of an op. */
+export interface AttrSpec {
+  readonly name: string;
+  readonly kind: AttrKind;
+  /** When present the attribute is optional and takes this value when absent. */
+  readonly default?: AttrValue;
+  /** For optional attributes with no default (absent means "not given"). */
+  readonly optional?: boolean;
+  /** Allowed values for string attributes. */
+  readonly oneOf?: readonly string[];
+  readonly doc: string;
+}
+
+/** One named input of an op. */
+export interface InputSpec {
+  readonly name: string;
+  /** Accepted dtypes. */
+  readonly dtypes: readonly DType[];
+  readonly optional?: boolean;
+  /** Several values bound to one name (concat's `values`). */
+  readonly variadic?: boolean;
+  /** Type-level rank hint for the DSL: a number, or undefined for any rank. */
+  readonly rank?: number;
+  readonly doc: string;
+}
+
+/**
+ * How the DSL computes the TypeScript type of an output (dtype and rank), so the generated
+ * builder methods carry them. Runtime inference stays the source of truth.
+ * - `same:NAME`: as input NAME; `broadcast`: the broadcast of all tensor inputs (dtype of the
+ *   first, rank the max); `rank:N`: rank N with the first input's dtype; `bool-broadcast`: bool
+ *   with broadcast rank; `attr-dtype:ATTR`: dtype from an attribute, rank as the first input;
+ *   `dynamic`: dtype of the first input, rank unknown at compile time.
+ */
+export type OutputTyping = `same:${string}` | 'broadcast' | 'bool-broadcast' | `rank:${number}` | `attr-dtype:${string}` | 'dynamic';
+
+/** Inputs as seen by type inference: types, arrays for variadic inputs, undefined when omitted. */
+export type InferInputs = Readonly<Record<string, TensorType | readonly TensorType[] | undefined>>;
+/** Inputs as seen by a kernel. */
+export type KernelInputs = Readonly<Record<string, Tensor | readonly Tensor[] | undefined>>;
+
+/** Context given to a kernel. */
+export interface KernelContext {
+  /** Output types with every dimension concrete. */
+  readonly outTypes: readonly TensorType[];
+  /** The program's weights (for `const`). */
+  readonly weights: WeightStore;
+}
+
+/** The single definition of an op. */
+export interface OpDef {
+  /** Op name as written in IR text, e.g. `conv2d`. */
+  readonly name: string;
+  /** Family file it lives in (for docs grouping), e.g. `elementwise`. */
+  readonly family: string;
+  /** One paragraph: what it computes, with the formula. */
+  readonly doc: string;
+  readonly inputs: readonly InputSpec[];
+  readonly attrs: readonly AttrSpec[];
+  /**
+   * Output names, in order. Variadic outputs (split) use a single name with `variadic: true`
+   * and the count comes from {@link infer}.
+   */
+  readonly outputs: readonly { readonly name: string; readonly typing: OutputTyping; readonly doc?: string }[];
+  readonly variadicOutputs?: boolean;
+  /**
+   * Type and shape inference. Attributes arrive with defaults applied. Throws a coded
+   * FastVlmError (E_SHAPE_MISMATCH, E_RANK, E_ATTR, E_DTYPE_MISMATCH) for invalid inputs.
+   * Must accept symbolic dims where it can.
+   */
+  infer(inputs: InferInputs, attrs: Attrs): TensorType[];
+  /** Reference kernel over concrete tensors; fp16 rounding of outputs is done by the caller. */
+  kernel(inputs: KernelInputs, attrs: Attrs, ctx: KernelContext): Tensor[];
+}

@@ -1,0 +1,7 @@
+/**
+ * elementwise ops. (Filled in by its owner.)
+ * @module
+ */
+import type { OpDef } from './def.js';
+
+export const elementwiseOps: OpDef[] = [];

@@ -1,0 +1,7 @@
+/**
+ * generate ops. (Filled in by its owner.)
+ * @module
+ */
+import type { OpDef } from './def.js';
+
+export const generateOps: OpDef[] = [];

@@ -1,0 +1,7 @@
+/**
+ * linalg ops. (Filled in by its owner.)
+ * @module
+ */
+import type { OpDef } from './def.js';
+
+export const linalgOps: OpDef[] = [];

@@ -1,0 +1,7 @@
+/**
+ * norm ops. (Filled in by its owner.)
+ * @module
+ */
+import type { OpDef } from './def.js';
+
+export const normOps: OpDef[] = [];

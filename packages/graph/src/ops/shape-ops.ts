@@ -1,0 +1,7 @@
+/**
+ * shape-ops ops. (Filled in by its owner.)
+ * @module
+ */
+import type { OpDef } from './def.js';
+
+export const shapeOpsOps: OpDef[] = [];
