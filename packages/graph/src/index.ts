@@ -11,6 +11,7 @@ export * from './fp16.js';
 export * from './shape.js';
 export * from './tensor.js';
 export * from './ir/types.js';
+export * from './ir/build.js';
 export * from './ops/index.js';
 export { runOp, concretize } from './interpret/run-op.js';
 export { interpret, type InterpretOptions } from './interpret/interpreter.js';
