@@ -16,7 +16,7 @@ import type { OpDef } from '../ops/def.js';
 import { getOp, hasOp } from '../ops/registry.js';
 import type { Dim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { WeightStore } from '../weights/store.js';
+import { WeightStore, memorySource } from '../weights/store.js';
 import { fillTensor } from './arb.js';
 
 /** The op kinds drawn by default (those not registered when a program is built are left out). */
@@ -83,6 +83,8 @@ export interface ProposeContext {
   readonly maxDim: number;
   /** Adds an inline `const` (values in [-2, 2]) and returns it; rolled back if the op is skipped. */
   constant(dtype: DType, shape: readonly number[], values?: readonly number[]): Value;
+  /** The program's weight store, when proposers may add weights to it (see `weightConsts`). */
+  readonly weights?: WeightStore;
 }
 
 /** A candidate op application; validated by FunctionBuilder, skipped when invalid. */
@@ -111,6 +113,8 @@ export interface RandomProgramOptions {
   readonly maxDim?: number;
   /** Let input shapes use the symbolic dims `n` and `m`. */
   readonly symbolic?: boolean;
+  /** Let `const` ops refer to seeded weights added to the program's store (default true). */
+  readonly weightConsts?: boolean;
 }
 
 /** The shrinkable description a program is built from. */
@@ -273,6 +277,13 @@ const constProposer: Proposer = (ctx) => {
   const dtype = ctx.rng.pick(ctx.dtypes) ?? 'fp32';
   const shape = Array.from({ length: ctx.rng.int(0, ctx.maxRank) }, () => ctx.rng.int(1, ctx.maxDim));
   const n = shape.reduce((a, b) => a * b, 1);
+  if (ctx.weights && ctx.rng.bool(0.3)) {
+    // Names with dots and slashes, like checkpoint keys; unique within the store.
+    const name = `layers.${ctx.weights.size}/w`;
+    ctx.weights.add(name, memorySource(fillTensor(dtype, shape, ctx.rng.u32())));
+    const attrs: Attrs = { dtype, shape, weight: name };
+    return { inputs: {}, attrs };
+  }
   return { inputs: {}, attrs: { dtype, shape, value: Array.from({ length: n }, () => ctx.rng.int(-8, 8) / 4) } };
 };
 
@@ -301,7 +312,7 @@ export function availableKinds(opts: RandomProgramOptions = {}): string[] {
 const NAME_HINTS = [(k: string): string => k, (k: string): string => `${k}.out`, (k: string, i: number): string => `b${i}@${k}`, (_k: string, i: number): string => `${i}`];
 
 /** Builds one function from a recipe (deterministic). */
-export function buildRandomFunction(name: string, recipe: FunctionRecipe, opts: RandomProgramOptions = {}): FunctionBuilder {
+export function buildRandomFunction(name: string, recipe: FunctionRecipe, opts: RandomProgramOptions = {}, weights?: WeightStore): FunctionBuilder {
   const kinds = availableKinds(opts);
   const dtypes = opts.dtypes ?? ['fp32', 'fp16'];
   const b = new FunctionBuilder(name);
@@ -319,6 +330,7 @@ export function buildRandomFunction(name: string, recipe: FunctionRecipe, opts: 
         dtypes,
         maxRank: opts.maxRank ?? 3,
         maxDim: opts.maxDim ?? 4,
+        ...(weights && opts.weightConsts !== false ? { weights } : {}),
         constant: (dtype, shape, values) => {
           const n = shape.reduce((a, c) => a * c, 1);
           const value = values ?? Array.from({ length: n }, () => rng.int(-8, 8) / 4);
@@ -357,7 +369,7 @@ export function buildRandomFunction(name: string, recipe: FunctionRecipe, opts: 
 /** Builds a program from per-function recipes (functions `main`, `f1`, `f2`, ...). */
 export function buildRandomProgram(recipes: readonly FunctionRecipe[], opts: RandomProgramOptions = {}, weights: WeightStore = new WeightStore()): Program {
   const p = new Program(weights);
-  recipes.forEach((r, i) => p.addFunction(buildRandomFunction(i === 0 ? 'main' : `f${i}`, r, opts).fn));
+  recipes.forEach((r, i) => p.addFunction(buildRandomFunction(i === 0 ? 'main' : `f${i}`, r, opts, weights).fn));
   return p;
 }
 

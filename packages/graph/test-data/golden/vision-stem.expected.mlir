@@ -1,0 +1,11 @@
+func main(%x: fp32[1,3,224,224]) -> (%y, %z) {
+  %w = const() {dtype="fp32", shape=[64,3,3,3], weight="vision.stem.weight"} : fp32[64,3,3,3]
+  %y = conv2d(x=%x, weight=%w) {strides=[2,2], pad_type="same"} : fp32[1,64,112,112]
+  %a, %b = split(x=%y) {axis=1, num_splits=2} : fp32[1,32,112,112], fp32[1,32,112,112]
+  %c = concat(values=(%b, %a)) {axis=1} : fp32[1,64,112,112]
+  %f = reshape(x=%c) {shape=[64,12544]} : fp32[64,12544]
+  %p = softmax(x=%f) : fp32[64,12544]
+  %q = const() {dtype="fp32", shape=[12544,1], weight="head.weight"} : fp32[12544,1]
+  %z = matmul(x=%p, y=%q) : fp32[64,1]
+  return %y, %z
+}
