@@ -13,8 +13,9 @@ import { normOps } from './norm.js';
 import { reduceOps } from './reduce.js';
 import { registerOps } from './registry.js';
 import { shapeOpsOps } from './shape-ops.js';
+import { compressedOps } from './compressed.js';
 
-registerOps(constOp, ...elementwiseOps, ...activationOps, ...linalgOps, ...convOps, ...normOps, ...reduceOps, ...shapeOpsOps, ...generateOps);
+registerOps(constOp, ...elementwiseOps, ...activationOps, ...linalgOps, ...convOps, ...normOps, ...reduceOps, ...shapeOpsOps, ...generateOps, ...compressedOps);
 
 export { allOps, getOp, hasOp, registerOps } from './registry.js';
 export type * from './def.js';
