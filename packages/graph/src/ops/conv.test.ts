@@ -318,4 +318,26 @@ describe('avg_pool', () => {
     expect(code({ kernel_sizes: [2, 2] }, fillTensor('int32', [1, 2, 4, 4], 1))).toBe('E_DTYPE_MISMATCH');
     expect(errorCode(() => infer1('avg_pool', { x: tt('fp32', [1, 1, 'h', 4]) }, { kernel_sizes: [2, 2] }))).toBe('E_SHAPE_INVALID');
   });
+
+  it('never crashes on random attributes', () => {
+    const x = fillTensor('fp32', [1, 2, 4, 4], 1);
+    const ints = (max: number) => fc.array(fc.integer({ min: -1, max: 5 }), { maxLength: max });
+    fc.assert(
+      fc.property(
+        fc.record({
+          kernel_sizes: ints(3),
+          strides: ints(3),
+          pad: ints(5),
+          pad_type: fc.constantFrom('valid', 'same', 'custom'),
+          exclude_padding_from_average: fc.boolean(),
+          ceil_mode: fc.boolean(),
+        }),
+        (attrs) => {
+          const c = errorCode(() => run1('avg_pool', { x }, attrs));
+          expect(c === 'no error' || c.startsWith('E_')).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

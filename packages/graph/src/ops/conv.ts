@@ -7,9 +7,11 @@ import { FLOATS } from '../dtype.js';
 import { graphError } from '../errors.js';
 import type { Attrs, TensorType } from '../ir/types.js';
 import { type Dim, formatShape } from '../shape.js';
-import { type Tensor, allocData } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { allocOutput } from './kernels/alloc-output.js';
 import type { OpDef } from './def.js';
 import { type AxisWindow, type PadType, resolveAxisWindow } from './kernels/conv-padding.js';
+import { gemmStrided } from './kernels/strided-gemm.js';
 import { attrBool, attrInt, attrInts, attrStr, expectRank, expectStatic, inTensor, inType, optTensor, optType } from './util.js';
 
 /** Checks an ints attribute has `len` entries, each >= `min`. */
@@ -81,7 +83,8 @@ function convGeometry(x: TensorType, weight: TensorType, bias: TensorType | unde
 /**
  * Direct convolution. For every (output channel, input channel, kernel tap) the valid output
  * columns are computed once, so the inner loop is a branch-free strided multiply-add over one
- * output row; sums accumulate in double precision per output plane.
+ * output row; sums accumulate in double precision per output plane. Unpadded stride-1 1x1
+ * convolutions take a GEMM path instead.
  */
 function conv2dKernel(x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs: Attrs): Tensor {
   const g = convGeometry(x, weight, bias, attrs);
@@ -93,9 +96,22 @@ function conv2dKernel(x: Tensor, weight: Tensor, bias: Tensor | undefined, attrs
   const pt = g.win.h.before, pl = g.win.w.before;
   const cInG = cIn / groups, cOutG = cOut / groups;
   const plane = ho * wo;
-  const out = allocData(x.dtype, n * cOut * plane);
-  const acc = new Float64Array(plane);
+  const out = allocOutput('conv2d', x.dtype, n * cOut * plane);
   const xd = x.data, wd = weight.data;
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && g.win.h.before + g.win.h.after + g.win.w.before + g.win.w.after === 0) {
+    // Pointwise conv (the bulk of FastViT's FLOPs): per batch and group a plain GEMM
+    // weight[C_out/g, C_in/g] x x[C_in/g, H*W].
+    const scratch = new Float64Array(plane);
+    for (let b = 0; b < n; b++) {
+      for (let grp = 0; grp < groups; grp++) {
+        const outOff = (b * cOut + grp * cOutG) * plane;
+        gemmStrided({ data: wd, off: grp * cOutG * cInG, rs: cInG, cs: 1 }, { data: xd, off: (b * cIn + grp * cInG) * plane, rs: plane, cs: 1 }, out, outOff, cOutG, cInG, plane, scratch);
+        if (bias !== undefined) for (let o = 0; o < cOutG; o++) for (let p = 0, bv = bias.data[grp * cOutG + o]!, q = outOff + o * plane; p < plane; p++) out[q + p]! += bv;
+      }
+    }
+    return { dtype: x.dtype, shape: [n, cOut, ho, wo], data: out };
+  }
+  const acc = new Float64Array(plane);
   for (let b = 0; b < n; b++) {
     for (let oc = 0; oc < cOut; oc++) {
       acc.fill(bias !== undefined ? bias.data[oc]! : 0);
@@ -186,7 +202,7 @@ function avgPoolKernel(x: Tensor, attrs: Attrs): Tensor {
   const exclude = attrBool(attrs, 'exclude_padding_from_average');
   const ho = win.h.out, wo = win.w.out;
   const pt = win.h.before, pl = win.w.before;
-  const out = allocData(x.dtype, n * c * ho * wo);
+  const out = allocOutput('avg_pool', x.dtype, n * c * ho * wo);
   const xd = x.data;
   let o = 0;
   for (let plane = 0; plane < n * c; plane++) {

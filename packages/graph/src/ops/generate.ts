@@ -7,12 +7,10 @@ import { type DType, FLOATS_INT32_BOOL, dtypeInfo } from '../dtype.js';
 import { graphError } from '../errors.js';
 import type { Attrs } from '../ir/types.js';
 import { checkShape, formatShape, numel } from '../shape.js';
-import { allocData } from '../tensor.js';
+import { MAX_KERNEL_ELEMENTS, allocOutput } from './kernels/alloc-output.js';
 import type { OpDef } from './def.js';
 import { attrInt, attrInts, attrNum, attrStr, expectMinRank, inTensor, inType } from './util.js';
 
-/** Larger outputs are refused by the generator kernels rather than exhausting memory. */
-const MAX_GENERATED = 2 ** 28;
 
 function bandLimits(attrs: Attrs): { lower: number; upper: number } {
   const lower = attrInt(attrs, 'lower'), upper = attrInt(attrs, 'upper');
@@ -83,7 +81,7 @@ function rangeLength(attrs: Attrs): number {
   }
   if (step === 0) throw graphError('E_ATTR', 'range attribute \'step\' must not be 0');
   const len = Math.max(0, Math.ceil((end - start) / step));
-  if (len > MAX_GENERATED) throw graphError('E_ATTR', `range [${start}, ${end}) by ${step} has ${len} elements; at most ${MAX_GENERATED} are allowed`);
+  if (len > MAX_KERNEL_ELEMENTS) throw graphError('E_ATTR', `range [${start}, ${end}) by ${step} has ${len} elements; at most ${MAX_KERNEL_ELEMENTS} are allowed`);
   return len;
 }
 
@@ -106,7 +104,7 @@ const range: OpDef = {
     const dtype = attrStr(attrs, 'dtype') as DType;
     const len = rangeLength(attrs);
     const start = attrNum(attrs, 'start'), step = attrNum(attrs, 'step');
-    const out = allocData(dtype, len);
+    const out = allocOutput('range', dtype, len);
     for (let i = 0; i < len; i++) out[i] = start + i * step;
     return [{ dtype, shape: [len], data: out }];
   },
@@ -118,7 +116,7 @@ function fillShape(attrs: Attrs): number[] {
   const shape = [...attrInts(attrs, 'shape')];
   if (shape.some((d) => d < 0)) throw graphError('E_ATTR', `fill attribute 'shape' ${formatShape(shape)} has a negative dim`);
   checkShape(shape, 'fill shape');
-  if (numel(shape) > MAX_GENERATED) throw graphError('E_ATTR', `fill shape ${formatShape(shape)} has more than ${MAX_GENERATED} elements`);
+  if (numel(shape) > MAX_KERNEL_ELEMENTS) throw graphError('E_ATTR', `fill shape ${formatShape(shape)} has more than ${MAX_KERNEL_ELEMENTS} elements`);
   const value = attrNum(attrs, 'value');
   if (dtype === 'bool' && value !== 0 && value !== 1) throw graphError('E_ATTR', `fill value ${value} is not a bool (0 or 1)`);
   checkValue('fill', 'value', dtype, value);
@@ -142,7 +140,7 @@ const fill: OpDef = {
   kernel(_inputs, attrs) {
     const dtype = attrStr(attrs, 'dtype') as DType;
     const shape = fillShape(attrs);
-    const out = allocData(dtype, numel(shape));
+    const out = allocOutput('fill', dtype, numel(shape));
     out.fill(attrNum(attrs, 'value'));
     return [{ dtype, shape, data: out }];
   },

@@ -7,7 +7,8 @@ import { FLOATS, FLOATS_INT32 } from '../dtype.js';
 import { graphError } from '../errors.js';
 import type { TensorType } from '../ir/types.js';
 import { type Dim, type Shape, type StaticShape, formatShape, numel, tryBroadcast } from '../shape.js';
-import { type Tensor, allocData } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { allocOutput } from './kernels/alloc-output.js';
 import type { OpDef } from './def.js';
 import { einsumKernel, einsumOutputShape, parseEinsum } from './kernels/einsum-plan.js';
 import { gemmStrided } from './kernels/strided-gemm.js';
@@ -75,7 +76,7 @@ function matmulKernel(x: Tensor, y: Tensor, tx: boolean, ty: boolean): Tensor {
   const ys: StaticShape = y.shape.length === 1 ? [y.shape[0]!, 1] : y.shape;
   const batch = p.batch as number[];
   const m = p.m as number, k = p.k as number, n = p.n as number;
-  const out = allocData(x.dtype, numel(p.out as number[]));
+  const out = allocOutput('matmul', x.dtype, numel(p.out as number[]));
   const xCols = xs[xs.length - 1]!, yCols = ys[ys.length - 1]!;
   // Element (r, c) of op(x): x stored [M, K] row-major, or [K, M] when transposed.
   const xrs = tx ? 1 : xCols, xcs = tx ? xCols : 1;
@@ -157,7 +158,7 @@ const linear: OpDef = {
     const x = inTensor(inputs, 'x'), w = inTensor(inputs, 'weight'), b = optTensor(inputs, 'bias');
     const dIn = w.shape[1]!, dOut = w.shape[0]!;
     const rows = numel(x.shape.slice(0, -1));
-    const out = allocData(x.dtype, rows * dOut);
+    const out = allocOutput('linear', x.dtype, rows * dOut);
     // x [rows, D_in] times W^T: W read as a [D_in, D_out] view with row stride 1.
     gemmStrided({ data: x.data, off: 0, rs: dIn, cs: 1 }, { data: w.data, off: 0, rs: 1, cs: dIn }, out, 0, rows, dIn, dOut, new Float64Array(dOut));
     if (b !== undefined) {
@@ -190,7 +191,7 @@ const einsum: OpDef = {
     const [a, b] = einsumOperands(listTensor(inputs, 'values'));
     const eq = parseEinsum(attrStr(attrs, 'equation'));
     const shape = einsumOutputShape(eq, [a.shape, b.shape]) as number[];
-    const out = allocData(a.dtype, numel(shape));
+    const out = allocOutput('einsum', a.dtype, numel(shape));
     einsumKernel(eq, a.data, a.shape, b.data, b.shape, out);
     return [{ dtype: a.dtype, shape, data: out }];
   },

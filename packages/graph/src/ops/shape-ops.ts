@@ -7,7 +7,8 @@ import { FLOATS, FLOATS_INT32, FLOATS_INT32_BOOL } from '../dtype.js';
 import { graphError } from '../errors.js';
 import type { Attrs, TensorType } from '../ir/types.js';
 import { type Dim, type Shape, type StaticShape, formatShape, isStatic, numel, stridesOf } from '../shape.js';
-import { type Tensor, allocData } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
+import { allocOutput } from './kernels/alloc-output.js';
 import type { KernelContext, OpDef } from './def.js';
 import { resolveAxisSlice, SLICE_TO_END } from './kernels/slice-range.js';
 import { stridedCopy } from './kernels/strided-copy.js';
@@ -125,7 +126,7 @@ const transpose: OpDef = {
     const p = resolvePerm(attrInts(attrs, 'perm'), x.shape.length);
     const st = stridesOf(x.shape);
     const shape = p.map((a) => x.shape[a]!);
-    const out = allocData(x.dtype, x.data.length);
+    const out = allocOutput('transpose', x.dtype, x.data.length);
     stridedCopy(x.data, 0, p.map((a) => st[a]!), shape, out);
     return [{ dtype: x.dtype, shape, data: out }];
   },
@@ -237,7 +238,7 @@ const concat: OpDef = {
     const shape = concatShape(values, attrInt(attrs, 'axis')) as number[];
     const a = axisOf(attrInt(attrs, 'axis'), shape.length);
     const outer = numel(shape.slice(0, a)), inner = numel(shape.slice(a + 1));
-    const out = allocData(values[0]!.dtype, numel(shape));
+    const out = allocOutput('concat', values[0]!.dtype, numel(shape));
     const rowOut = shape[a]! * inner;
     let off = 0;
     for (const v of values) {
@@ -301,7 +302,7 @@ const split: OpDef = {
       const shape = [...x.shape];
       shape[axis] = s;
       const chunk = s * inner;
-      const out = allocData(x.dtype, outer * chunk);
+      const out = allocOutput('split', x.dtype, outer * chunk);
       for (let o = 0; o < outer; o++) out.set(x.data.subarray(o * rowIn + off, o * rowIn + off + chunk), o * chunk);
       off += chunk;
       return { dtype: x.dtype, shape, data: out };
@@ -358,7 +359,7 @@ const slice: OpDef = {
     const p = slicePlan(x.shape, attrs);
     const shape = p.shape as number[];
     const st = stridesOf(x.shape);
-    const out = allocData(x.dtype, numel(shape));
+    const out = allocOutput('slice', x.dtype, numel(shape));
     const offset = p.start.reduce((acc, s, i) => acc + s * st[i]!, 0);
     stridedCopy(x.data, offset, p.stride.map((s, i) => s * st[i]!), shape, out);
     return [{ dtype: x.dtype, shape, data: out }];
@@ -399,7 +400,7 @@ const gather: OpDef = {
         throw graphError('E_INTERPRET', `gather index ${v} (element ${j} of indices ${formatShape(idx.shape)}) is out of range [0, ${n}) for axis ${axis} of x ${formatShape(x.shape)}`);
       }
     }
-    const out = allocData(x.dtype, outer * m * inner);
+    const out = allocOutput('gather', x.dtype, outer * m * inner);
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < m; j++) {
         const src = (o * n + idx.data[j]!) * inner;
@@ -469,6 +470,10 @@ const pad: OpDef = {
     const fill = attrNum(attrs, 'constant_val');
     const shape = x.shape.map((d, i) => d + p[i]![0] + p[i]![1]);
     const rank = shape.length;
+    const total = numel(shape);
+    // Allocate (and size-check) the output before the per-axis maps.
+    const out = allocOutput('pad', x.dtype, total);
+    if (total === 0) return [{ dtype: x.dtype, shape, data: out }];
     const st = stridesOf(x.shape);
     // Per axis: the input offset contribution of each output index, or -1 for the constant.
     const maps = shape.map((d, ax) => {
@@ -479,8 +484,6 @@ const pad: OpDef = {
       }
       return m;
     });
-    const total = numel(shape);
-    const out = allocData(x.dtype, total);
     const idx = new Array<number>(rank).fill(0);
     for (let o = 0; o < total; o++) {
       let src = 0;

@@ -1,0 +1,63 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type DType, DTYPES } from '../dtype.js';
+import { FastVlmError } from '../errors.js';
+import { arbShape, fillTensor } from '../testing/arb.js';
+import { convertChunk, decodeTensor, isSafetensorsDType, safetensorsDTypeSize, safetensorsTargetDType } from './decode.js';
+import { encodeTensor } from './encode.js';
+
+const site = { file: 'f.safetensors', tensor: 't' };
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof FastVlmError ? e.code : 'not-coded';
+  }
+  return undefined;
+}
+
+describe('decodeTensor', () => {
+  it('inverts encodeTensor for every dtype (property)', () => {
+    fc.assert(fc.property(fc.constantFrom<DType>(...DTYPES), arbShape(0, 3, 7), fc.integer({ min: 1, max: 1e9 }), (dt, shape, seed) => {
+      const t = fillTensor(dt, shape, seed, 100);
+      const back = decodeTensor(dt, shape, encodeTensor(t));
+      expect(back.dtype).toBe(dt);
+      expect(back.shape).toEqual(shape);
+      expect(back.data.constructor).toBe(t.data.constructor);
+      expect([...back.data]).toEqual([...t.data]);
+    }), { numRuns: 300 });
+  });
+
+  it('decodes packed sub-byte values LSB first with int4 sign extension', () => {
+    // int4 [1, -1, -8]: nibbles 0x1, 0xF, 0x8 -> bytes 0xF1, 0x08.
+    expect([...decodeTensor('int4', [3], Uint8Array.of(0xf1, 0x08)).data]).toEqual([1, -1, -8]);
+    // uint3 [5, 2, 7]: bits 101 010 111 -> 0b11_010_101 = 0xD5, then 0b1.
+    expect([...decodeTensor('uint3', [3], Uint8Array.of(0xd5, 0x01)).data]).toEqual([5, 2, 7]);
+  });
+
+  it('rejects a byte count that does not match dtype and shape', () => {
+    expect(code(() => decodeTensor('fp32', [2], new Uint8Array(7)))).toBe('E_WEIGHT_MISMATCH');
+    expect(code(() => decodeTensor('uint3', [3], new Uint8Array(1)))).toBe('E_WEIGHT_MISMATCH');
+  });
+});
+
+describe('safetensors dtype helpers', () => {
+  it('knows the sizes and targets of the supported dtypes', () => {
+    expect(['F32', 'F16', 'BF16', 'I8', 'U8', 'I32', 'I64', 'BOOL'].map((d) => (isSafetensorsDType(d) ? safetensorsDTypeSize(d) : 0))).toEqual([4, 2, 2, 1, 1, 4, 8, 1]);
+    expect(isSafetensorsDType('F64')).toBe(false);
+    expect(isSafetensorsDType('toString')).toBe(false);
+    expect(safetensorsTargetDType('BF16')).toBe('fp32');
+    expect(safetensorsTargetDType('BF16', 'fp16')).toBe('fp16');
+    expect(safetensorsTargetDType('F16', 'fp32')).toBe('fp32');
+    expect(safetensorsTargetDType('F32', 'fp16')).toBe('fp16');
+    expect(safetensorsTargetDType('I64', 'fp16')).toBe('int32');
+    expect(safetensorsTargetDType('U8')).toBe('uint8');
+  });
+
+  it('convertChunk rejects partial elements and conversions it does not define', () => {
+    expect(code(() => convertChunk(new Uint8Array(3), 'F16', 'fp32', 0, site))).toBe('E_SAFETENSORS');
+    expect(code(() => convertChunk(new Uint8Array(4), 'F32', 'int32', 0, site))).toBe('E_SAFETENSORS');
+    expect(code(() => convertChunk(new Uint8Array(8), 'I64', 'int32', 0, site))).toBeUndefined();
+  });
+});
