@@ -123,7 +123,9 @@ function planOp(def: OpDef): OpPlan {
       needD.add(arg);
       needR.add(arg);
     } else if (kind === 'broadcast' || kind === 'bool-broadcast') {
-      if (kind === 'broadcast' && first) needD.add(first.name);
+      const dIn = arg || first?.name;
+      if (kind === 'broadcast' && arg && !def.inputs.some((i) => i.name === arg)) throw codegenError(`${def.name} output '${out.name}' has typing '${out.typing}' but no input '${arg}'`);
+      if (kind === 'broadcast' && dIn) needD.add(dIn);
       for (const i of def.inputs) if (!i.optional && !i.variadic) needR.add(i.name);
     } else if (kind === 'rank' || kind === 'dynamic') {
       if (first) needD.add(first.name);
@@ -167,7 +169,8 @@ function outputType(plan: OpPlan, typing: OutputTyping): string {
       r = ranks[ranks.length - 1]!;
       for (let i = ranks.length - 2; i >= 0; i--) r = `MaxRank<${ranks[i]!}, ${r}>`;
     }
-    return `TensorHandle<${kind === 'broadcast' ? firstD : "'bool'"}, ${r}>`;
+    const dt = arg ? plan.inputs.find((i) => i.spec.name === arg)?.dGen ?? 'DType' : firstD;
+    return `TensorHandle<${kind === 'broadcast' ? dt : "'bool'"}, ${r}>`;
   }
   if (kind === 'rank') return `TensorHandle<${firstD}, ${Number(arg)}>`;
   if (kind === 'attr-dtype') return `TensorHandle<${plan.attrGens.get(arg)!}, ${first?.rGen ?? 'number'}>`;
@@ -367,7 +370,7 @@ export function generateOpsDoc(defs: readonly OpDef[]): string {
     'Inputs are listed in definition order, which is also the order of the DSL method\'s positional',
     'parameters; attributes go in the method\'s options object. Output typings say how the DSL types',
     'a result: `same:NAME` (as input NAME), `broadcast` (dtype of the first input, the largest rank),',
-    '`bool-broadcast`, `rank:N`, `attr-dtype:ATTR` (dtype from an attribute) or `dynamic` (rank known',
+    '`broadcast:NAME` (dtype of input NAME, the largest rank), `bool-broadcast`, `rank:N`, `attr-dtype:ATTR` (dtype from an attribute) or `dynamic` (rank known',
     'only at run time).',
     '',
     '## Contents',

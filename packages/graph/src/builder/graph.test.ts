@@ -357,3 +357,17 @@ describe('errors point at the author', () => {
     );
   });
 });
+
+describe('select typing', () => {
+  it('types select as the dtype of `a` with the broadcast rank of all three inputs', () => {
+    const g = graph();
+    const f = g.function('main');
+    const c = f.input('c', 'bool', [2, 3]);
+    const a = f.input('a', 'fp32', [3]);
+    const b = f.input('b', 'fp32', [3]);
+    const y = f.select(c, a, b);
+    expect(y.dtype).toBe('fp32');
+    expect(y.shape).toEqual([2, 3]);
+    expect(y.rank).toBe(2);
+  });
+});

@@ -1021,10 +1021,10 @@ export abstract class OpMethods {
    * @param cond - Where true, take `a`; else `b`. Dtypes: bool.
    * @param a - Values where `cond` is true. Dtypes: fp16, fp32, int32, bool.
    * @param b - Values where `cond` is false; same dtype as `a`. Dtypes: fp16, fp32, int32, bool.
-   * @returns `output`: dtype of `a`, shape the broadcast of `cond`, `a` and `b`. (typing `same:a`).
+   * @returns `output`: dtype of `a`, shape the broadcast of `cond`, `a` and `b`. (typing `broadcast:a`).
    */
-  select<DA extends 'fp16' | 'fp32' | 'int32' | 'bool', RA extends number>(cond: TensorHandle<'bool', number>, a: TensorHandle<DA, RA>, b: TensorHandle<'fp16' | 'fp32' | 'int32' | 'bool', number>): TensorHandle<DA, RA> {
-    return this.addOp('select', { cond, a, b }, undefined)[0] as TensorHandle<DA, RA>;
+  select<RCond extends number, DA extends 'fp16' | 'fp32' | 'int32' | 'bool', RA extends number, RB extends number>(cond: TensorHandle<'bool', RCond>, a: TensorHandle<DA, RA>, b: TensorHandle<'fp16' | 'fp32' | 'int32' | 'bool', RB>): TensorHandle<DA, MaxRank<RCond, MaxRank<RA, RB>>> {
+    return this.addOp('select', { cond, a, b }, undefined)[0] as TensorHandle<DA, MaxRank<RCond, MaxRank<RA, RB>>>;
   }
 
   /**

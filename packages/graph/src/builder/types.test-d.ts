@@ -38,6 +38,8 @@ describe('handle types', () => {
     expectTypeOf(f.mul(v, x)).toEqualTypeOf<TensorHandle<'fp32', 4>>();
     expectTypeOf(f.sub(v, f.scalar(1))).toEqualTypeOf<TensorHandle<'fp32', 1>>();
     expectTypeOf(f.add(x, dyn)).toEqualTypeOf<TensorHandle<'fp32', number>>();
+    const cond = f.input('cond', 'bool', [2, 224]);
+    expectTypeOf(f.select(cond, v, v)).toEqualTypeOf<TensorHandle<'fp32', 2>>();
     expectTypeOf(f.less(x, v)).toEqualTypeOf<TensorHandle<'bool', 4>>();
   });
 

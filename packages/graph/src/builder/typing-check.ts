@@ -43,6 +43,11 @@ export function promisedType(def: OpDef, typing: OutputTyping, inputs: Readonly<
     return t ? { dtype: t.dtype, rank: t.shape.length } : {};
   }
   if (typing === 'broadcast') return { ...(first ? { dtype: first.dtype } : {}), rank: maxRank(inputs) };
+  if (typing.startsWith('broadcast:')) {
+    const v = inputs[typing.slice(10)];
+    const t = v === undefined || Array.isArray(v) ? undefined : (v as Value).type;
+    return { ...(t ? { dtype: t.dtype } : {}), rank: maxRank(inputs) };
+  }
   if (typing === 'bool-broadcast') return { dtype: 'bool', rank: maxRank(inputs) };
   if (typing.startsWith('rank:')) return { ...(first ? { dtype: first.dtype } : {}), rank: Number(typing.slice(5)) };
   if (typing.startsWith('attr-dtype:')) {

@@ -51,11 +51,11 @@ export interface InputSpec {
  * How the DSL computes the TypeScript type of an output (dtype and rank), so the generated
  * builder methods carry them. Runtime inference stays the source of truth.
  * - `same:NAME`: as input NAME; `broadcast`: the broadcast of all tensor inputs (dtype of the
- *   first, rank the max); `rank:N`: rank N with the first input's dtype; `bool-broadcast`: bool
+ *   first, rank the max); `broadcast:NAME`: dtype of input NAME, broadcast rank (select); `rank:N`: rank N with the first input's dtype; `bool-broadcast`: bool
  *   with broadcast rank; `attr-dtype:ATTR`: dtype from an attribute, rank as the first input;
  *   `dynamic`: dtype of the first input, rank unknown at compile time.
  */
-export type OutputTyping = `same:${string}` | 'broadcast' | 'bool-broadcast' | `rank:${number}` | `attr-dtype:${string}` | 'dynamic';
+export type OutputTyping = `same:${string}` | 'broadcast' | `broadcast:${string}` | 'bool-broadcast' | `rank:${number}` | `attr-dtype:${string}` | 'dynamic';
 
 /** Inputs as seen by type inference: types, arrays for variadic inputs, undefined when omitted. */
 export type InferInputs = Readonly<Record<string, TensorType | readonly TensorType[] | undefined>>;

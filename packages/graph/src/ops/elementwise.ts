@@ -267,7 +267,7 @@ const selectOp: OpDef = {
   attrs: [],
   // The output has `a`'s dtype; its rank is the broadcast rank of all three inputs, which the
   // OutputTyping vocabulary cannot say (`broadcast` would take `cond`'s bool dtype).
-  outputs: [{ name: 'output', typing: 'same:a', doc: 'dtype of `a`, shape the broadcast of `cond`, `a` and `b`.' }],
+  outputs: [{ name: 'output', typing: 'broadcast:a', doc: 'dtype of `a`, shape the broadcast of `cond`, `a` and `b`.' }],
   infer(inputs) {
     const cond = inType(inputs, 'cond');
     const a = inType(inputs, 'a');
