@@ -1,0 +1,146 @@
+/**
+ * The inverse op mapping: MIL op -> IR ops, with const parameters read back into attributes.
+ * Parameters left out take MIL's defaults (which the IR ops share).
+ * @module
+ */
+import type { AttrValue, DType } from '@fastvlm/graph';
+import type { LiftContext, OpLifting } from './lift.js';
+import { BINARY_MIL, UNARY_SAME } from './ops/elementwise.js';
+import { SLICE_TO_END, SLICE_TO_START } from './slice-bounds.js';
+
+/** Drops undefined entries (absent MIL parameters keep the IR default). */
+function attrs(a: Readonly<Record<string, AttrValue | undefined>>): Record<string, AttrValue> {
+  const out: Record<string, AttrValue> = {};
+  for (const [k, v] of Object.entries(a)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+const same = (kind: string, inputs: readonly string[], params: Readonly<Record<string, (lc: LiftContext) => AttrValue | undefined>> = {}): OpLifting => (lc) => {
+  const ins: Record<string, ReturnType<LiftContext['tensor']>> = {};
+  for (const n of inputs) {
+    const v = lc.optTensor(n);
+    if (v) ins[n] = v;
+  }
+  lc.add(kind, ins, attrs(Object.fromEntries(Object.entries(params).map(([k, f]) => [k, f(lc)]))));
+};
+
+const fromBinary: Record<string, OpLifting> = {};
+for (const [ir, mil] of Object.entries(BINARY_MIL)) fromBinary[mil] = same(ir, ['x', 'y']);
+
+const fromUnary: Record<string, OpLifting> = {};
+for (const k of [...UNARY_SAME, 'relu', 'silu', 'sigmoid']) fromUnary[k] = same(k, ['x']);
+
+const reduce = (kind: string): OpLifting => same(kind, ['x'], { axes: (lc) => lc.ints('axes'), keep_dims: (lc) => lc.bool('keep_dims') });
+
+const slice: OpLifting = (lc) => {
+  const x = lc.tensor('x');
+  const rank = x.type.shape.length;
+  const begin = lc.ints('begin') ?? new Array<number>(rank).fill(0);
+  const end = lc.ints('end') ?? new Array<number>(rank).fill(0);
+  const stride = lc.ints('stride') ?? new Array<number>(rank).fill(1);
+  const bm = lc.ints('begin_mask') ?? new Array<number>(rank).fill(0);
+  const em = lc.ints('end_mask') ?? new Array<number>(rank).fill(0);
+  const sq = lc.ints('squeeze_mask') ?? new Array<number>(rank).fill(0);
+  const b = begin.map((v, i) => (bm[i] ? (stride[i]! > 0 ? 0 : SLICE_TO_END) : v));
+  const e = end.map((v, i) => (em[i] ? (stride[i]! > 0 ? SLICE_TO_END : SLICE_TO_START) : v));
+  const squeezeAxes = sq.flatMap((m, i) => (m ? [i] : []));
+  const sliceAttrs: Record<string, AttrValue> = stride.every((s) => s === 1) ? { begin: b, end: e } : { begin: b, end: e, strides: stride };
+  if (squeezeAxes.length === 0) {
+    lc.add('slice', { x }, sliceAttrs);
+    return;
+  }
+  const [s] = lc.add('slice', { x }, sliceAttrs, [lc.fresh(`${lc.outputs[0]!.name}_slice`)]);
+  lc.add('squeeze', { x: s! }, { axes: squeezeAxes }, [lc.outputs[0]!.name]);
+};
+
+const conv: OpLifting = (lc) => {
+  const x = lc.tensor('x');
+  if (x.type.shape.length !== 4) throw lc.error(`only 2-D convolutions lift to the IR (conv2d); this conv has an input of rank ${x.type.shape.length}`);
+  const padType = lc.str('pad_type') ?? 'valid';
+  const bias = lc.optTensor('bias');
+  lc.add('conv2d', bias ? { x, weight: lc.tensor('weight'), bias } : { x, weight: lc.tensor('weight') }, attrs({
+    strides: lc.ints('strides'),
+    pad_type: padType,
+    pad: padType === 'custom' ? lc.ints('pad') : undefined,
+    dilations: lc.ints('dilations'),
+    groups: lc.int('groups'),
+  }));
+};
+
+const avgPool: OpLifting = (lc) => {
+  const padType = lc.str('pad_type') ?? 'valid';
+  lc.add('avg_pool', { x: lc.tensor('x') }, attrs({
+    kernel_sizes: lc.ints('kernel_sizes'),
+    strides: lc.ints('strides'),
+    pad_type: padType,
+    pad: padType === 'custom' ? lc.ints('pad') : undefined,
+    exclude_padding_from_average: lc.bool('exclude_padding_from_average'),
+    ceil_mode: lc.bool('ceil_mode'),
+  }));
+};
+
+const gather: OpLifting = (lc) => {
+  if ((lc.int('batch_dims') ?? 0) !== 0) throw lc.error('gather with batch_dims != 0 has no IR equivalent');
+  lc.add('gather', { x: lc.tensor('x'), indices: lc.tensor('indices') }, attrs({ axis: lc.int('axis') }));
+};
+
+const concat: OpLifting = (lc) => {
+  if (lc.bool('interleave') === true) throw lc.error('concat with interleave has no IR equivalent');
+  lc.add('concat', { values: lc.tensors('values') }, { axis: lc.int('axis') ?? 0 });
+};
+
+const split: OpLifting = (lc) => {
+  lc.add('split', { x: lc.tensor('x') }, attrs({ axis: lc.int('axis'), num_splits: lc.int('num_splits'), split_sizes: lc.ints('split_sizes') }));
+};
+
+const rangeOp: OpLifting = (lc) => {
+  const dtype = lc.outputs[0]!.type.dtype;
+  lc.add('range', {}, attrs({ start: lc.num('start'), end: lc.num('end'), step: lc.num('step'), dtype }));
+};
+
+const fill: OpLifting = (lc) => {
+  const value = lc.has('value') ? lc.param('value') : undefined;
+  const dtype: DType = typeof value === 'object' ? value.dtype : 'fp32';
+  lc.add('fill', {}, attrs({ shape: lc.ints('shape'), value: lc.num('value'), dtype }));
+};
+
+const identity: OpLifting = (lc) => {
+  lc.alias(0, lc.tensor('x'));
+};
+
+/** MIL op type -> its lifting. */
+export const LIFTINGS: Readonly<Record<string, OpLifting>> = {
+  ...fromBinary,
+  ...fromUnary,
+  log: same('log', ['x'], { epsilon: (lc) => lc.num('epsilon') }),
+  rsqrt: same('rsqrt', ['x'], { epsilon: (lc) => lc.num('epsilon') }),
+  gelu: same('gelu', ['x'], { mode: (lc) => lc.str('mode') }),
+  softmax: same('softmax', ['x'], { axis: (lc) => lc.int('axis') }),
+  select: same('select', ['cond', 'a', 'b']),
+  cast: same('cast', ['x'], { dtype: (lc) => lc.str('dtype') }),
+  identity,
+  reduce_mean: reduce('reduce_mean'),
+  reduce_sum: reduce('reduce_sum'),
+  reduce_max: reduce('reduce_max'),
+  batch_norm: same('batch_norm', ['x', 'mean', 'variance', 'gamma', 'beta'], { epsilon: (lc) => lc.num('epsilon') }),
+  layer_norm: same('layer_norm', ['x', 'gamma', 'beta'], { axes: (lc) => lc.ints('axes'), epsilon: (lc) => lc.num('epsilon') }),
+  matmul: same('matmul', ['x', 'y'], { transpose_x: (lc) => lc.bool('transpose_x'), transpose_y: (lc) => lc.bool('transpose_y') }),
+  linear: same('linear', ['x', 'weight', 'bias']),
+  einsum: (lc) => {
+    lc.add('einsum', { values: lc.tensors('values') }, { equation: lc.str('equation') ?? '' });
+  },
+  conv,
+  avg_pool: avgPool,
+  reshape: same('reshape', ['x'], { shape: (lc) => lc.ints('shape') }),
+  transpose: same('transpose', ['x'], { perm: (lc) => lc.ints('perm') }),
+  expand_dims: same('expand_dims', ['x'], { axes: (lc) => lc.ints('axes') }),
+  squeeze: same('squeeze', ['x'], { axes: (lc) => lc.ints('axes') }),
+  concat,
+  split,
+  slice_by_index: slice,
+  gather,
+  pad: same('pad', ['x'], { pad: (lc) => lc.ints('pad'), mode: (lc) => lc.str('mode'), constant_val: (lc) => lc.num('constant_val') }),
+  band_part: same('band_part', ['x'], { lower: (lc) => lc.int('lower'), upper: (lc) => lc.int('upper') }),
+  range_1d: rangeOp,
+  fill,
+};
