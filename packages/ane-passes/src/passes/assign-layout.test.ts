@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { Value } from '@fastvlm/graph';
+import { PassManager } from '../manager.js';
+import { TestFn, countKinds, expectSameOutputs, goldenTests, seeded } from '../testing/support.js';
+import { targetLayout } from './layout.js';
+
+const STEPS = ['relu', 'exp', 'add-const', 'add-input', 'mul-row', 'softmax', 'softmax-0', 'reduce-keep', 'reduce-drop', 'slice', 'concat', 'transpose', 'squeeze-expand', 'layer_norm', 'split', 'cast'] as const;
+
+/** A random chain of layout-flexible ops (and transposes) on a rank-3 or rank-4 input. */
+function chain(steps: readonly (typeof STEPS)[number][], rank: number, seed: number): { t: TestFn; out: Value } {
+  const t = new TestFn();
+  const shape = [1, 3, 2, 4].slice(0, rank);
+  const x = t.input('x', 'fp32', shape);
+  let v: Value = x;
+  steps.forEach((s, i) => {
+    const r = v.type.shape.length;
+    const sh = v.type.shape as number[];
+    switch (s) {
+      case 'add-const': v = t.op('add', { x: v, y: t.c('fp32', sh, seeded(sh.reduce((a, b) => a * b, 1), seed + i)) }); break;
+      case 'add-input': if (v.type.shape.join() === x.type.shape.join()) v = t.op('add', { x: v, y: x }); break;
+      case 'mul-row': v = t.op('mul', { x: v, y: t.c('fp32', [sh[r - 1]!], seeded(sh[r - 1]!, seed + i)) }); break;
+      case 'softmax': v = t.op('softmax', { x: v }); break;
+      case 'softmax-0': v = t.op('softmax', { x: v }, { axis: 1 % r }); break;
+      case 'reduce-keep': v = t.op('reduce_max', { x: v }, { axes: [r - 1], keep_dims: true }); break;
+      case 'reduce-drop': if (r > 2) v = t.op('reduce_sum', { x: v }, { axes: [1] }); break;
+      case 'slice': v = t.op('slice', { x: v }, { begin: sh.map(() => 0), end: sh.map((d) => Math.max(1, d - 1)) }); break;
+      case 'concat': v = t.op('concat', { values: [v, t.c('fp32', sh, seeded(sh.reduce((a, b) => a * b, 1), seed))] }, { axis: r - 1 }); break;
+      case 'transpose': v = t.op('transpose', { x: v }, { perm: [...Array(r).keys()].reverse() }); break;
+      case 'squeeze-expand': v = t.op('squeeze', { x: t.op('expand_dims', { x: v }, { axes: [1] }) }, { axes: [1] }); break;
+      case 'layer_norm': v = t.op('layer_norm', { x: v, gamma: t.c('fp32', [sh[r - 1]!], seeded(sh[r - 1]!, seed)) }, { axes: [-1] }); break;
+      case 'split': if (sh[r - 1]! % 2 === 0) v = t.ops('split', { x: v }, { axis: -1, num_splits: 2 })[1]!; break;
+      case 'cast': v = t.op('cast', { x: t.op('cast', { x: v }, { dtype: 'fp16' }) }, { dtype: 'fp32' }); break;
+      default: v = t.op(s, { x: v });
+    }
+  });
+  return { t, out: t.op('neg', { x: v }, {}, 'y') };
+}
+
+describe('assign-layout', () => {
+  goldenTests('assign-layout');
+
+  it('keeps the outputs of random flexible regions for both targets (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...STEPS), { minLength: 1, maxLength: 10 }), fc.constantFrom(3, 4), fc.constantFrom('ane' as const, 'nhwc' as const), fc.nat(), (steps, rank, target, seed) => {
+        const { t, out } = chain(steps, rank, seed);
+        const p = t.done([out]);
+        const q = new PassManager().add('assign-layout', { target }).run(p).program;
+        expectSameOutputs(p, q, { abs: 1e-5, rel: 1e-5 });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('converts only at the function boundary: at most one conversion in and one out (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...STEPS), { minLength: 1, maxLength: 10 }), fc.constantFrom(3, 4), fc.constantFrom('ane' as const, 'nhwc' as const), fc.nat(), (steps, rank, target, seed) => {
+        const { t, out } = chain(steps, rank, seed);
+        const p = t.done([out]);
+        const q = new PassManager().add('assign-layout', { target }).add('cancel-reshapes').add('cancel-transposes').add('cancel-reshapes').add('fold-constants').add('eliminate-dead-code').run(p).program;
+        const k = countKinds(q);
+        expect(k.transpose ?? 0).toBeLessThanOrEqual(2);
+        expect((k.reshape ?? 0) + (k.expand_dims ?? 0) + (k.squeeze ?? 0)).toBeLessThanOrEqual(2);
+        expectSameOutputs(p, q, { abs: 1e-5, rel: 1e-5 });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('places the target layouts as documented', () => {
+    expect(targetLayout('ane', 3)).toEqual([0, 2, -1, 1]);
+    expect(targetLayout('ane', 4)).toEqual([0, 1, 2, 3]);
+    expect(targetLayout('nhwc', 4)).toEqual([0, 2, 3, 1]);
+    expect(targetLayout('nhwc', 3)).toEqual([0, 1, 2]);
+  });
+
+  it('runs a long ANE region in (B, C, 1, S): every intermediate is 4-D with channels on axis 1', () => {
+    const { t, out } = chain(['relu', 'softmax', 'layer_norm', 'mul-row', 'exp', 'add-input'], 3, 1);
+    const q = new PassManager().add('assign-layout').run(t.done([out])).program;
+    const ops = q.fn('main').body.ops.filter((o) => ['relu', 'softmax', 'layer_norm', 'mul', 'exp', 'add', 'neg'].includes(o.kind));
+    expect(ops.length).toBe(7);
+    for (const op of ops) expect(op.outputs[0]!.type.shape).toEqual([1, 2, 1, 3]);
+  });
+});
