@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionBuilder, Program, type Value, WeightStore, isFastVlmError, syntheticSource } from '@fastvlm/graph';
-import { type CompileOptions, type LoweredModel, TARGETS, compileToMlPackage, lowerProgramPlan } from '@fastvlm/emit-coreml';
+import { type CompileOptions, type LoweredModel, TARGETS, compileToMlPackage, lowerProgramPlan, printMil } from '@fastvlm/emit-coreml';
 import { type PyPackage, checkPackages, comparePackage, coremltoolsReady } from './lowering-oracle.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lowering-features-'));
@@ -76,6 +76,30 @@ function ioProgram(): Program {
   return p;
 }
 
+/** Ops whose optional inputs we all pass, so coremltools prints exactly what we print. */
+function printProgramExplicit(): Program {
+  const store = new WeightStore();
+  store.add('w', syntheticSource('w', 'fp32', [4, 3], { seed: 2 }));
+  store.add('b', syntheticSource('b', 'fp32', [4], { seed: 4 }));
+  const p = new Program(store);
+  const f = new FunctionBuilder('main');
+  const x = f.input('x', { dtype: 'fp32', shape: [2, 3] });
+  const y = f.input('y', { dtype: 'fp32', shape: [2, 4] });
+  const [w] = f.add('const', {}, { dtype: 'fp32', shape: [4, 3], weight: 'w' }, { names: ['w'] });
+  const [b] = f.add('const', {}, { dtype: 'fp32', shape: [4], weight: 'b' }, { names: ['b'] });
+  const [h] = f.add('linear', { x, weight: w!, bias: b! }, {}, { names: ['h'] });
+  const [r] = f.add('relu', { x: h! }, {}, { names: ['r'] });
+  const [s] = f.add('softmax', { x: r! }, { axis: 0 }, { names: ['s'] });
+  const [m] = f.add('matmul', { x: s!, y: y }, { transpose_x: true }, { names: ['m'] });
+  const [k] = f.add('const', {}, { dtype: 'fp32', shape: [4], value: [0.5, -1, 1e-7, 3] }, { names: ['k'] });
+  const [a] = f.add('add', { x: m!, y: k! }, {}, { names: ['a'] });
+  const [c] = f.add('concat', { values: [a!, m!] }, { axis: 1 }, { names: ['c'] });
+  const [t] = f.add('transpose', { x: c! }, { perm: [1, 0] }, { names: ['t'] });
+  f.output(f.add('reduce_mean', { x: t! }, { axes: [0], keep_dims: true }, { names: ['out'] })[0]!);
+  p.addFunction(f.fn);
+  return p;
+}
+
 interface Entry {
   readonly name: string;
   readonly program: Program;
@@ -100,6 +124,7 @@ const entries: Entry[] = [
   { name: 'shape_range', program: symbolicProgram(), opts: { target: 'ios17' } },
   { name: 'io_dtypes', program: ioProgram(), opts: { target: 'ios16' } },
   { name: 'metadata', program: symbolicProgram(), opts: { target: 'ios18', metadata: METADATA, inputs: { hidden: { enumeratedShapes: [[1, 2, 8]] } } } },
+  { name: 'print', program: printProgramExplicit(), opts: { target: 'ios17' } },
 ];
 
 let reports = new Map<string, PyPackage>();
@@ -226,6 +251,18 @@ describe('flexible shapes', () => {
       expect(() => lowerProgramPlan(symbolicProgram(), { inputs: { hidden: { enumeratedShapes: shapes } } })).toThrow(expect.objectContaining({ code: 'E_LOWER_OPTION' }));
     }
     expect(() => lowerProgramPlan(ioProgram(), { inputs: { ids: { enumeratedShapes: [[3]] } } })).toThrow(expect.objectContaining({ code: 'E_LOWER_OPTION' }));
+  });
+});
+
+describe('MIL text', () => {
+  it('printMil prints what coremltools prints for the same program', () => {
+    const text = printMil(entry('print').lowered!.model);
+    expect(text).toContain('main[CoreML7](%x: (2, 3, fp32)(Tensor),');
+    expect(text).toContain('= linear(x=%x, weight=%w, bias=[1.2457307577133179, 0.12175839394330978, -1.757422685623169, 0.7150629758834839], name="h")');
+    if (!oracle) return;
+    // Block numbers come from a process-wide counter in coremltools.
+    const norm = (t: string): string => t.replace(/block\d+\(/g, 'block#(');
+    expect(norm(text)).toBe(norm((report('print') as PyPackage & { text: string }).text));
   });
 });
 

@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeTensor } from '@fastvlm/graph';
+import { encodeFp16 } from '@fastvlm/graph';
 import {
-  ArrayDataType, type CoreMLModel, type FeatureDescription, type LoweredModel, type MilValueType, decodeMilValue, describeTensorType, toGraphTensor,
+  ArrayDataType, type CoreMLModel, type FeatureDescription, type LoweredModel, type MilValue, type MilValueType, decodeMilValue, describeTensorType, unpackElements,
 } from '@fastvlm/emit-coreml';
 import { VENV_PYTHON, runPythonJson } from './venv-python.js';
 
@@ -22,13 +22,24 @@ export interface PyVar {
   readonly shape: readonly (number | string)[];
 }
 
+/** A value digest (see {@link canonicalDigest}). */
+export interface PyDigest {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly sha256?: string | null;
+  readonly string?: string;
+}
+
 /** An op as coremltools rebuilt it. */
 export interface PyOp {
   readonly type: string;
   readonly name: string;
   readonly outputs: readonly PyVar[];
   readonly inputs?: Readonly<Record<string, string | readonly string[]>>;
-  readonly value?: { readonly dtype: string; readonly shape: readonly number[]; readonly sha256?: string | null; readonly string?: string };
+  readonly value?: PyDigest;
+  /** constexpr ops: digests of their parameters and the dense value coremltools computes. */
+  readonly params?: Readonly<Record<string, PyDigest>>;
+  readonly materialized?: readonly number[] | null;
 }
 
 /** A feature as coremltools reads it from the description. */
@@ -103,6 +114,42 @@ function sha256(parts: Iterable<Uint8Array>): string {
   return h.digest('hex');
 }
 
+/**
+ * The digest check_package.py computes: little-endian storage bytes, one byte per element for
+ * bool and the sub-byte types.
+ */
+export function canonicalDigest(dtype: string, elements: ArrayLike<number>): string | undefined {
+  const n = elements.length;
+  let bytes: ArrayBufferView;
+  switch (dtype) {
+    case 'fp32': bytes = Float32Array.from(elements); break;
+    case 'fp64': bytes = Float64Array.from(elements); break;
+    case 'fp16': bytes = encodeFp16(elements); break;
+    case 'int32': bytes = Int32Array.from(elements); break;
+    case 'int16': bytes = Int16Array.from(elements); break;
+    case 'uint16': bytes = Uint16Array.from(elements); break;
+    case 'uint32': bytes = Uint32Array.from(elements); break;
+    case 'int8': case 'int4': bytes = Int8Array.from(elements); break;
+    case 'uint8': case 'bool': case 'uint1': case 'uint2': case 'uint3': case 'uint4': case 'uint6': bytes = Uint8Array.from(elements); break;
+    default: return undefined;
+  }
+  void n;
+  return sha256([new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
+}
+
+/** Elements of a MIL value: inline, or from the weight plan's source bytes for blobs. */
+function elementsOf(val: MilValue, blobBytes: ReadonlyMap<object, Uint8Array>, at: string): { dtype: string; data: ArrayLike<number> } | { dtype: 'string'; str: string } {
+  const d = describeTensorType(val.type, at);
+  if (d.dtype === 'string') return { dtype: 'string', str: (decodeMilValue(val, undefined, at).data as readonly string[])[0] ?? '' };
+  if (val.blobFileValue) {
+    const bytes = blobBytes.get(val.blobFileValue);
+    if (!bytes) throw new Error(`${at}: blob reference not in the weight plan`);
+    const count = d.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
+    return { dtype: d.dtype, data: unpackElements(d.dtype, bytes, count, at) };
+  }
+  return { dtype: d.dtype, data: decodeMilValue(val, undefined, at).data as ArrayLike<number> };
+}
+
 function typeOf(name: string, t: MilValueType | undefined): PyVar {
   const d = describeTensorType(t, name);
   return { name, dtype: d.dtype, shape: d.shape.map((x) => (x === null ? '?' : x)) };
@@ -151,12 +198,21 @@ export function comparePackage(lowered: LoweredModel, report: PyPackage | undefi
   const model: CoreMLModel = lowered.model;
   const out: string[] = [];
   if (report.specificationVersion !== model.specificationVersion) out.push(`specificationVersion ${report.specificationVersion} != ${model.specificationVersion}`);
-  // Blob digests straight from the weight plan (the source data, not what we wrote).
-  const blobDigest = new Map<object, string>();
+  // Blob bytes straight from the weight plan (the source data, not what we wrote).
+  const blobBytes = new Map<object, Uint8Array>();
   for (const b of lowered.blobs) {
-    const d = sha256(b.chunks());
-    for (const r of b.refs) blobDigest.set(r, d);
+    const bytes = Buffer.concat([...b.chunks()]);
+    for (const r of b.refs) blobBytes.set(r, bytes);
   }
+  const expectDigest = (val: MilValue, got: PyOp['value'], at: string): void => {
+    const e = elementsOf(val, blobBytes, at);
+    if ('str' in e) {
+      if (got?.string !== e.str) out.push(`${at}: string ${got?.string} != ${e.str}`);
+      return;
+    }
+    const want = canonicalDigest(e.dtype, e.data);
+    if (!got || got.sha256 !== want) out.push(`${at}: ${val.blobFileValue ? 'weight' : 'inline'} ${e.dtype} value differs (coremltools ${got?.sha256 ?? '?'}, source ${want ?? '?'})`);
+  };
   for (const [fname, fn] of Object.entries(model.mlProgram?.functions ?? {})) {
     const got = report.functions?.[fname];
     if (!got) {
@@ -186,19 +242,15 @@ export function comparePackage(lowered: LoweredModel, report: PyPackage | undefi
         types.set(want.name, want);
         if (!sameVar(want, g.outputs[k])) out.push(`${at} output ${k}: coremltools infers ${fmtVar(g.outputs[k])}, emitted ${fmtVar(want)}`);
       });
-      if (op.type === 'const') {
-        const val = op.attributes!.val!;
-        const gv = g.value;
-        if (val.blobFileValue) {
-          const want = blobDigest.get(val.blobFileValue);
-          if (!gv || gv.sha256 !== want) out.push(`${at}: weight bytes differ (coremltools ${gv?.sha256 ?? '?'}, source ${want ?? '?'})`);
-        } else if (describeTensorType(val.type, at).dtype === 'string') {
-          const s = (decodeMilValue(val, undefined, at).data as readonly string[])[0];
-          if (gv?.string !== s) out.push(`${at}: string ${gv?.string} != ${s}`);
-        } else {
-          const want = sha256([encodeTensor(toGraphTensor(decodeMilValue(val, undefined, at), at))]);
-          if (gv?.sha256 !== want) out.push(`${at}: inline value differs (coremltools ${gv?.sha256 ?? '?'}, emitted ${want})`);
-        }
+      if (op.type === 'const') expectDigest(op.attributes!.val!, g.value, at);
+      if (op.type?.startsWith('constexpr_')) {
+        // Parameters: inline input bindings (iOS18) or attributes (up to iOS17).
+        const params: [string, MilValue][] = [
+          ...Object.entries(op.inputs ?? {}).flatMap(([k, a]) => (a.arguments?.[0]?.value ? [[k, a.arguments[0].value] as [string, MilValue]] : [])),
+          ...Object.entries(op.attributes ?? {}).filter(([k]) => k !== 'name'),
+        ];
+        for (const [k, v] of params) expectDigest(v, g.params?.[k], `${at} parameter ${k}`);
+        if (Object.keys(g.params ?? {}).length !== params.length) out.push(`${at}: coremltools sees parameters ${Object.keys(g.params ?? {}).join(',')}`);
       }
     });
     const outs = block.outputs ?? [];

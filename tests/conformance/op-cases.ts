@@ -318,6 +318,102 @@ const constCases: OpCase[] = [
   },
 ];
 
+const compressedCases: OpCase[] = [
+  {
+    name: 'lut_linear_4bit',
+    covers: ['lut_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => {
+      const w = b.op1('lut_dequantize', { lut: b.weight('lut', [1, 1, 16, 1]), indices: b.weight('idx', [8, 16], 'uint4') }, {}, 'w');
+      return [b.op1('linear', { x: b.input('x', [2, 16]), weight: w }, {}, 'out')];
+    },
+  },
+  {
+    name: 'lut_2bit_inline',
+    covers: ['lut_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => [b.op1('add', { x: b.input('x', [3]), y: b.op1('lut_dequantize', { lut: b.inline('lut', [1, 4, 1], [0.5, -1, 2, 0]), indices: b.inline('idx', [3], [3, 0, 2], 'uint2') }) }, {}, 'out')],
+  },
+  {
+    name: 'lut_8bit',
+    covers: ['lut_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => [b.op1('add', { x: b.input('x', [4, 4]), y: b.op1('lut_dequantize', { lut: b.weight('lut', [1, 1, 256, 1]), indices: b.weight('idx', [4, 4], 'uint8') }) }, {}, 'out')],
+  },
+  {
+    name: 'lut_3bit',
+    covers: ['lut_dequantize'],
+    dtypes: F,
+    minTarget: 'ios18',
+    build: (b) => [b.op1('add', { x: b.input('x', [4, 8]), y: b.op1('lut_dequantize', { lut: b.weight('lut', [1, 1, 8, 1]), indices: b.weight('idx', [4, 8], 'uint3') }) }, {}, 'out')],
+  },
+  {
+    name: 'lut_grouped',
+    covers: ['lut_dequantize'],
+    dtypes: F,
+    minTarget: 'ios18',
+    build: (b) => [b.op1('add', { x: b.input('x', [8, 16]), y: b.op1('lut_dequantize', { lut: b.weight('lut', [2, 1, 16, 1]), indices: b.weight('idx', [8, 16], 'uint4') }) }, {}, 'out')],
+  },
+  {
+    name: 'lut_vector',
+    covers: ['lut_dequantize'],
+    dtypes: F,
+    minTarget: 'ios18',
+    build: (b) => [b.op1('add', { x: b.input('x', [4, 16]), y: b.op1('lut_dequantize', { lut: b.weight('lut', [1, 1, 4, 2]), indices: b.weight('idx', [4, 8], 'uint2') }, { vector_axis: 1 }) }, {}, 'out')],
+  },
+  {
+    name: 'affine_per_channel',
+    covers: ['affine_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => {
+      const w = b.op1('affine_dequantize', { quantized_data: b.weight('q', [8, 16], 'int8'), zero_point: b.weight('zp', [8], 'int8', { low: -3, high: 3 }), scale: b.weight('scale', [8]) }, { axis: 0 }, 'w');
+      return [b.op1('linear', { x: b.input('x', [2, 16]), weight: w }, {}, 'out')];
+    },
+  },
+  {
+    name: 'affine_scalar',
+    covers: ['affine_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => [b.op1('add', { x: b.input('x', [6, 10]), y: b.op1('affine_dequantize', { quantized_data: b.weight('q', [6, 10], 'uint8'), zero_point: b.inline('zp', [], [128], 'fp32'), scale: b.inline('scale', [], [0.03125]) }, { axis: 1 }) }, {}, 'out')],
+  },
+  {
+    name: 'affine_mixed_zero_point',
+    covers: ['affine_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => [b.op1('add', { x: b.input('x', [4, 10]), y: b.op1('affine_dequantize', { quantized_data: b.weight('q', [4, 10], 'uint8'), zero_point: b.weight('zp', [10], 'int8', { low: 0, high: 9 }), scale: b.weight('scale', [10]) }, { axis: -1 }) }, {}, 'out')],
+  },
+  {
+    name: 'affine_fractional_zero_point',
+    covers: ['affine_dequantize'],
+    dtypes: F,
+    minTarget: 'ios16',
+    build: (b) => [b.op1('add', { x: b.input('x', [3, 4]), y: b.op1('affine_dequantize', { quantized_data: b.weight('q', [3, 4], 'int8'), zero_point: b.inline('zp', [], [1.3], 'fp32'), scale: b.inline('scale', [3], [0.5, 0.25, 2]) }, { axis: 0 }) }, {}, 'out')],
+  },
+  {
+    name: 'blockwise_int4',
+    covers: ['blockwise_dequantize'],
+    dtypes: F,
+    minTarget: 'ios18',
+    build: (b) => {
+      const w = b.op1('blockwise_dequantize', { data: b.weight('q', [8, 16], 'int4'), scale: b.weight('scale', [8, 2]), offset: b.weight('offset', [8, 2], 'int4', { low: -2, high: 2 }) }, {}, 'w');
+      return [b.op1('linear', { x: b.input('x', [2, 16]), weight: w }, {}, 'out')];
+    },
+  },
+  {
+    name: 'blockwise_uint8_float_offset',
+    covers: ['blockwise_dequantize'],
+    dtypes: F,
+    minTarget: 'ios18',
+    build: (b) => [b.op1('add', { x: b.input('x', [4, 8]), y: b.op1('blockwise_dequantize', { data: b.weight('q', [4, 8], 'uint8'), scale: b.weight('scale', [2, 4]), offset: b.weight('offset', [2, 4]) }) }, {}, 'out')],
+  },
+];
+
 /** Every case. */
 export const OP_CASES: readonly OpCase[] = [
   ...constCases,
@@ -332,6 +428,7 @@ export const OP_CASES: readonly OpCase[] = [
   ...convCases,
   ...shapeCases,
   ...generateCases,
+  ...compressedCases,
 ];
 
 /** Boundary dtype of a data dtype: what a function input or output holds. */
@@ -351,7 +448,7 @@ export function buildCase(c: OpCase, dt: DType, seed = 1): Program {
       return io === dtype ? v : f.add('cast', { x: v }, { dtype }, { hint: `${name}_${dtype}` })[0]!;
     },
     weight(name, shape, dtype = dt, opts = {}) {
-      const kind = dtype === 'int32' ? { kind: 'uniform' as const, low: -5, high: 5 } : opts.low !== undefined ? { kind: 'uniform' as const, low: opts.low, high: opts.high ?? 1 } : {};
+      const kind = opts.low !== undefined ? { kind: 'uniform' as const, low: opts.low, high: opts.high ?? 1 } : dtype === 'int32' ? { kind: 'uniform' as const, low: -5, high: 5 } : {};
       store.add(`${c.name}.${name}`, syntheticSource(`${c.name}.${name}`, dtype, [...shape], { seed, ...kind }));
       return f.add('const', {}, { dtype, shape: [...shape], weight: `${c.name}.${name}` }, { names: [name] })[0]!;
     },

@@ -10,7 +10,8 @@ For each package:
     SHA-256 of its little-endian storage bytes, with its dtype and shape.
 
 Usage: check_package.py LIST.json      (LIST.json: a JSON list of package paths)
-Prints: {"packages": [{"path", "ok", "error"?, "specificationVersion", "description", "functions"}]}
+Prints: {"packages": [{"path", "ok", "error"?, "specificationVersion", "description", "functions",
+          "text" (the program as coremltools prints it)}]}
 """
 import hashlib
 import json
@@ -35,10 +36,14 @@ from coremltools.proto import FeatureTypes_pb2  # noqa: E402
 ARRAY_TYPES = {v: k for k, v in FeatureTypes_pb2.ArrayFeatureType.ArrayDataType.items()}
 COLOR_SPACES = {v: k for k, v in FeatureTypes_pb2.ImageFeatureType.ColorSpace.items()}
 
+# Canonical bytes of a value for its digest: little-endian storage, one byte per element for
+# bool and the sub-byte types (unpacked).
 STORAGE = {
     "fp32": "<f4", "fp16": "<f2", "fp64": "<f8", "int32": "<i4", "int16": "<i2", "int8": "i1",
     "uint8": "u1", "uint16": "<u2", "uint32": "<u4", "int64": "<i8", "bool": "u1",
+    "int4": "i1", "uint1": "u1", "uint2": "u1", "uint3": "u1", "uint4": "u1", "uint6": "u1",
 }
+MAX_MATERIALIZED = 4096
 
 
 def dtype_name(t):
@@ -112,6 +117,11 @@ def op_info(op):
         o = op.outputs[0]
         dt = var_info(o)["dtype"]
         info["value"] = value_digest(o.val, dt)
+    elif op.op_type.startswith("constexpr_"):
+        # Parameters (inline values or blobs) and the dense value coremltools computes.
+        info["params"] = {k: value_digest(v.val, var_info(v)["dtype"]) for k, v in op.inputs.items() if v is not None and v.val is not None}
+        dense = np.asarray(op.materialized_val_inference())
+        info["materialized"] = dense.astype(np.float64).flatten().tolist() if dense.size <= MAX_MATERIALIZED else None
     else:
         ins = {}
         for k, v in op.inputs.items():
@@ -127,7 +137,7 @@ def check(path):
     functions = {}
     for name, f in prog.functions.items():
         functions[name] = {
-            "opset": str(f.opset_version),
+            "opset": f.opset_version.name if f.opset_version is not None else None,
             "inputs": [var_info(v) for v in f.inputs.values()],
             "outputs": [var_info(v) for v in f.outputs],
             "ops": [op_info(op) for op in f.operations],
@@ -138,6 +148,7 @@ def check(path):
         "specificationVersion": spec.specificationVersion,
         "description": describe(spec),
         "functions": functions,
+        "text": str(prog),
     }
 
 

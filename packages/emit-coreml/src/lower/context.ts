@@ -167,6 +167,9 @@ export class FunctionLowering {
   private readonly byName = new Map<string, MilVal>();
   /** Pre-assigned MIL names of IR values. */
   private readonly irNames = new Map<Value, string>();
+  /** IR constants not emitted yet: their (memoized) values, by MIL name. */
+  private readonly deferred = new Map<string, () => { val: MilValue; tensor?: Tensor }>();
+  private readonly emitted = new Set<string>();
 
   constructor(
     readonly program: ProgramLowering,
@@ -209,8 +212,13 @@ export class FunctionLowering {
     return mv;
   }
 
-  /** The MIL value standing for an IR value. */
+  /** The MIL value standing for an IR value (a deferred constant is emitted now). */
   valueOf(v: Value, where: string): MilVal {
+    return this.materialize(this.peek(v, where));
+  }
+
+  /** The MIL value standing for an IR value, without emitting a deferred constant. */
+  peek(v: Value, where: string): MilVal {
     const mv = this.byValue.get(v);
     if (!mv) throw lowerError('E_LOWER_PROGRAM', `value %${v.name} is used before it is defined`, { where });
     return mv;
@@ -261,21 +269,57 @@ export class FunctionLowering {
     return outVals;
   }
 
-  /** Emits a `const` op holding `t` (inline, or in weight.bin when coremltools would put it there). */
-  emitConst(slot: OutSlot, t: Tensor): MilVal {
-    const useBlob = usesBlob(t.dtype, t.data.length, this.target);
-    const val: MilValue = useBlob ? { type: tensorValueType(t), blobFileValue: this.program.tensorBlob(t, `constant %${slot.name} of function '${this.fn.name}'`) } : immediateValue(t);
-    return this.pushConst(slot, val, useBlob ? undefined : t);
+  /** The value of a constant holding `t`: inline, or in weight.bin when coremltools would put it there. */
+  tensorValue(t: Tensor, origin: string): MilValue {
+    return usesBlob(t.dtype, t.data.length, this.target) ? { type: tensorValueType(t), blobFileValue: this.program.tensorBlob(t, origin) } : immediateValue(t);
   }
 
-  /** Emits a `const` op whose value is weight-store tensor `weight`. */
-  emitWeightConst(slot: OutSlot, weight: string, dtype: DType, shape: StaticShape): MilVal {
+  /** The value of weight-store tensor `weight`: a weight.bin reference, or inline when small. */
+  weightValue(weight: string, dtype: DType, shape: StaticShape): { val: MilValue; tensor?: Tensor } {
     if (usesBlob(dtype, numel(shape), this.target)) {
-      const val: MilValue = { type: tensorValueType({ dtype, shape }), blobFileValue: this.program.weightBlob(weight, dtype, shape) };
-      return this.pushConst(slot, val, undefined);
+      return { val: { type: tensorValueType({ dtype, shape }), blobFileValue: this.program.weightBlob(weight, dtype, shape) } };
     }
     const t = this.program.weights.read(weight);
-    return this.pushConst(slot, immediateValue(t), t);
+    return { val: immediateValue(t), tensor: t };
+  }
+
+  /** Emits a `const` op holding `t` now (parameters of the op being lowered). */
+  emitConst(slot: OutSlot, t: Tensor): MilVal {
+    const val = this.tensorValue(t, `constant %${slot.name} of function '${this.fn.name}'`);
+    return this.pushConst(slot, val, val.immediateValue ? t : undefined);
+  }
+
+  /**
+   * Declares a constant of the IR (a `const` op) without emitting it yet: its MIL `const` op is
+   * written right before its first use as an ordinary input, while constexpr ops take its value
+   * inline ({@link constBinding}), and an unused constant writes nothing (no dead weights).
+   */
+  deferConst(slot: OutSlot, make: () => { val: MilValue; tensor?: Tensor }): MilVal {
+    let made: { val: MilValue; tensor?: Tensor } | undefined;
+    const memo = (): { val: MilValue; tensor?: Tensor } => (made ??= make());
+    this.deferred.set(slot.name, memo);
+    const mv: MilVal = { name: slot.name, type: slot.type, isConst: true };
+    this.register(mv);
+    return mv;
+  }
+
+  /** True for a constant declared with {@link deferConst}. */
+  isDeferred(mv: MilVal): boolean {
+    return this.deferred.has(mv.name);
+  }
+
+  /** The value of a deferred constant, for an inline binding or attribute (no const op). */
+  constBinding(mv: MilVal): { val: MilValue; tensor?: Tensor } | undefined {
+    return this.deferred.get(mv.name)?.();
+  }
+
+  /** Writes the const op of a deferred constant on its first use; returns the value to bind. */
+  materialize(mv: MilVal): MilVal {
+    const memo = this.deferred.get(mv.name);
+    if (!memo || this.emitted.has(mv.name)) return this.byName.get(mv.name) ?? mv;
+    this.emitted.add(mv.name);
+    const { val, tensor: t } = memo();
+    return this.pushConst({ name: mv.name, type: mv.type }, val, t);
   }
 
   /** Emits a `const` string scalar. */
@@ -285,6 +329,14 @@ export class FunctionLowering {
     const mv: MilVal = { name, type: { dtype: 'int8', shape: [] }, isConst: true, str: s };
     this.register(mv);
     return mv;
+  }
+
+  /** Appends a hand-built op whose outputs are `outs` (types written from the slots). */
+  pushRaw(op: MilOperation, outs: readonly OutSlot[]): MilVal[] {
+    const outVals: MilVal[] = outs.map((o) => ({ name: o.name, type: o.type, isConst: op.type?.startsWith('constexpr_') === true }));
+    this.ops.push({ ...op, outputs: outVals.map((o) => ({ name: o.name, type: tensorValueType(o.type) })), attributes: { ...(op.attributes ?? {}), name: stringValue(outVals[0]?.name ?? op.type ?? '') } });
+    for (const o of outVals) this.register(o);
+    return outVals;
   }
 
   private pushConst(slot: OutSlot, val: MilValue, t: Tensor | undefined): MilVal {
@@ -394,6 +446,17 @@ export interface LoweringContext {
   constTo(slot: OutSlot, t: Tensor): MilVal;
   /** A `const` op writing `slot` with weight-store tensor `weight`. */
   weightConst(slot: OutSlot, weight: string, dtype: DType, shape: readonly number[]): MilVal;
+  /**
+   * The value of a constant input (an IR `const`), to bind inline in a constexpr op; `read`
+   * materializes its elements. E_LOWER_NOT_CONST when the input is computed.
+   */
+  constValue(name: string): { readonly val: MilValue; read: () => Tensor };
+  /** The weight-store name behind a constant input, if any. */
+  weightName(name: string): string | undefined;
+  /** Appends a hand-built MIL op (constexpr ops with attribute or inline-value inputs). */
+  emitRaw(op: MilOperation, outs: readonly OutSlot[]): MilVal[];
+  /** The MIL value of a tensor (inline, or a weight.bin reference when large). */
+  tensorValue(t: Tensor): MilValue;
   /** An int32 constant: a 1-D list, or a scalar when `scalar` is set. */
   int32s(suffix: string, values: readonly number[]): MilVal;
   int32(suffix: string, v: number): MilVal;
@@ -475,7 +538,11 @@ class OpContext implements LoweringContext {
   }
 
   constTo(slot: OutSlot, t: Tensor): MilVal {
-    return this.fl.emitConst(slot, t);
+    const origin = `constant %${slot.name} of function '${this.fl.fn.name}'`;
+    return this.fl.deferConst(slot, () => {
+      const val = this.fl.tensorValue(t, origin);
+      return val.immediateValue ? { val, tensor: t } : { val };
+    });
   }
 
   weightConst(slot: OutSlot, weight: string, dtype: DType, shape: readonly number[]): MilVal {
@@ -483,7 +550,41 @@ class OpContext implements LoweringContext {
     if (info.dtype !== dtype || info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
       throw this.error('E_LOWER_OP', `const declares ${dtype}[${shape.join(',')}] but weight '${weight}' is ${info.dtype}[${info.shape.join(',')}]`);
     }
-    return this.fl.emitWeightConst(slot, weight, dtype, shape);
+    return this.fl.deferConst(slot, () => this.fl.weightValue(weight, dtype, shape));
+  }
+
+  constValue(name: string): { readonly val: MilValue; read: () => Tensor } {
+    const v = this.op.inputs[name];
+    if (v === undefined || Array.isArray(v)) throw this.error('E_LOWER_OP', `${this.op.kind} needs a single input '${name}'`);
+    const iv = v as Value;
+    const mv = this.fl.peek(iv, this.where);
+    const producer = iv.producer;
+    if (!this.fl.isDeferred(mv) || !producer || producer.kind !== 'const') {
+      throw this.error('E_LOWER_NOT_CONST', `${this.op.kind} input '${name}' (%${iv.name}) must be a constant: Core ML materializes ${this.op.kind} at load time`);
+    }
+    const weight = producer.attrs.weight as string | undefined;
+    const fl = this.fl;
+    // The value (and its blob, if any) is created only when bound, never just for reading.
+    return {
+      get val(): MilValue {
+        return fl.constBinding(mv)!.val;
+      },
+      read: (): Tensor => (weight !== undefined ? fl.program.weights.read(weight) : tensor(producer.attrs.dtype as DType, producer.attrs.shape as number[], producer.attrs.value as number[])),
+    };
+  }
+
+  weightName(name: string): string | undefined {
+    const v = this.op.inputs[name] as Value | undefined;
+    const w = v?.producer?.kind === 'const' ? v.producer.attrs.weight : undefined;
+    return typeof w === 'string' ? w : undefined;
+  }
+
+  emitRaw(op: MilOperation, outs: readonly OutSlot[]): MilVal[] {
+    return this.fl.pushRaw(op, outs);
+  }
+
+  tensorValue(t: Tensor): MilValue {
+    return this.fl.tensorValue(t, `a parameter of ${this.where}`);
   }
 
   int32s(suffix: string, values: readonly number[]): MilVal {

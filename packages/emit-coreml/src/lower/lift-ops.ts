@@ -3,7 +3,8 @@
  * Parameters left out take MIL's defaults (which the IR ops share).
  * @module
  */
-import type { AttrValue, DType } from '@fastvlm/graph';
+import type { AttrValue, DType, Tensor } from '@fastvlm/graph';
+import { unpackElements } from '../mil/elements.js';
 import type { LiftContext, OpLifting } from './lift.js';
 import { BINARY_MIL, UNARY_SAME } from './ops/elementwise.js';
 import { SLICE_TO_END, SLICE_TO_START } from './slice-bounds.js';
@@ -104,6 +105,32 @@ const fill: OpLifting = (lc) => {
   lc.add('fill', {}, attrs({ shape: lc.ints('shape'), value: lc.num('value'), dtype }));
 };
 
+/** iOS16/17 `constexpr_lut_to_dense` (packed indices, one table of scalars) or the iOS18 form. */
+const lutToDense: OpLifting = (lc) => {
+  if (!lc.has('shape')) {
+    const vectorAxis = lc.int('vector_axis');
+    lc.add('lut_dequantize', { lut: lc.tensor('lut'), indices: lc.tensor('indices') }, vectorAxis === undefined ? {} : { vector_axis: vectorAxis });
+    return;
+  }
+  const shape = lc.ints('shape')!;
+  const table = lc.param('lut');
+  if (typeof table === 'string') throw lc.error('lut must be numeric');
+  const k = table.data.length;
+  const nbits = Math.log2(k);
+  if (![1, 2, 4, 6, 8].includes(nbits)) throw lc.error(`a table of ${k} entries is not 2^nbits for nbits in 1, 2, 4, 6, 8`);
+  const dtype = (nbits === 8 ? 'uint8' : `uint${nbits}`) as DType;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const readIndices = (): Tensor => {
+    const packed = lc.param('indices');
+    if (typeof packed === 'string') throw lc.error('indices must be bytes');
+    return { dtype, shape: [...shape], data: unpackElements(dtype, Uint8Array.from(packed.data), n, lc.where) as Tensor['data'] };
+  };
+  // Unpacking is lazy for large index tensors: the IR const refers to a store source.
+  const indices = n < 10 ? lc.constant(`${lc.outputs[0]!.name}_indices`, readIndices()) : lc.constant(`${lc.outputs[0]!.name}_indices`, { dtype, shape: [...shape], read: readIndices, describe: () => `packed indices of ${lc.where}` });
+  const lut = lc.constant(`${lc.outputs[0]!.name}_lut`, { dtype: table.dtype, shape: [...shape.map(() => 1), k, 1], data: table.data });
+  lc.add('lut_dequantize', { lut, indices }, {});
+};
+
 const identity: OpLifting = (lc) => {
   lc.alias(0, lc.tensor('x'));
 };
@@ -143,4 +170,9 @@ export const LIFTINGS: Readonly<Record<string, OpLifting>> = {
   band_part: same('band_part', ['x'], { lower: (lc) => lc.int('lower'), upper: (lc) => lc.int('upper') }),
   range_1d: rangeOp,
   fill,
+  constexpr_lut_to_dense: lutToDense,
+  constexpr_affine_dequantize: (lc) => {
+    lc.add('affine_dequantize', { quantized_data: lc.tensor('quantized_data'), zero_point: lc.tensor('zero_point'), scale: lc.tensor('scale') }, attrs({ axis: lc.int('axis') }));
+  },
+  constexpr_blockwise_shift_scale: same('blockwise_dequantize', ['data', 'scale', 'offset']),
 };

@@ -26,7 +26,7 @@ import {
   numel,
 } from '@fastvlm/graph';
 import { FastVlmError } from '@fastvlm/graph';
-import { milDTypeOfCode } from '../mil/dtypes.js';
+import { graphDTypeOfMil, milDTypeOfCode } from '../mil/dtypes.js';
 import { unpackElements } from '../mil/elements.js';
 import { decodeMilValue, toGraphTensor } from '../mil/values.js';
 import { MilDataType, type MilBlock, type MilFunction, type MilOperation, type MilValue, type MilValueType } from '../proto/mil-types.js';
@@ -79,6 +79,10 @@ export interface LiftContext {
   alias(i: number, v: Value): void;
   /** A fresh IR value name derived from `hint`. */
   fresh(hint: string): string;
+  /** A new IR `const`: inline elements, or a lazy weight-store source. */
+  constant(hint: string, src: Tensor | WeightSource): Value;
+  /** The store of the lifted program (blob-backed sources). */
+  readonly weights: WeightStore;
   error(message: string): FastVlmError;
 }
 
@@ -231,8 +235,9 @@ class FunctionLifter {
     const lc: LiftContext = {
       op,
       where,
+      weights: this.weights.store,
       outputs,
-      has: (n) => (op.inputs?.[n]?.arguments?.length ?? 0) > 0,
+      has: (n) => (op.inputs?.[n]?.arguments?.length ?? 0) > 0 || (n !== 'name' && op.attributes?.[n] !== undefined),
       tensor: (n) => this.irOf(this.binding(op, n, where, false)[0]!, where),
       optTensor: (n) => (lc.has(n) ? lc.tensor(n) : undefined),
       tensors: (n) => this.binding(op, n, where, true).map((v) => this.irOf(v, where)),
@@ -275,6 +280,19 @@ class FunctionLifter {
         bound.add(i);
       },
       fresh: (hint) => this.freshName(hint),
+      constant: (hint, src) => {
+        const name = this.freshName(hint);
+        let attrs: Record<string, AttrValue>;
+        if ('read' in src) {
+          let wname = name;
+          for (let k = 1; this.weights.store.has(wname); k++) wname = `${name}_${k}`;
+          this.weights.store.add(wname, src);
+          attrs = { dtype: src.dtype, shape: [...src.shape], weight: wname };
+        } else {
+          attrs = { dtype: src.dtype, shape: [...src.shape], value: Array.from(src.data) };
+        }
+        return this.b.add('const', {}, attrs, { names: [name] })[0]!;
+      },
       error: (message) => lowerError('E_LIFT', message, { where, details: { milOp: type } }),
     };
     rule(lc);
@@ -296,7 +314,9 @@ class FunctionLifter {
   }
 
   private binding(op: MilOperation, n: string, where: string, tuple: boolean): LiftVal[] {
-    const args = op.inputs?.[n]?.arguments ?? [];
+    // constexpr ops up to iOS17 carry their parameters as attributes.
+    const attr = n !== 'name' ? op.attributes?.[n] : undefined;
+    const args = op.inputs?.[n]?.arguments ?? (attr ? [{ value: attr }] : []);
     if (args.length === 0) throw lowerError('E_LIFT', `input '${n}' is not bound`, { where });
     if (!tuple && args.length !== 1) throw lowerError('E_LIFT', `input '${n}' takes one value, found ${args.length}`, { where });
     return args.map((a, i) => {
@@ -319,7 +339,11 @@ class FunctionLifter {
       if (!isStatic(t.shape)) throw lowerError('E_LIFT', `parameter '${n}' has a symbolic shape`, { where });
       return this.weights.store.read(this.weights.nameFor(v!.name, k.blobFileValue.offset ?? 0, t.dtype, t.shape, where));
     }
-    return toGraphTensor(decodeMilValue(k, undefined, where), where);
+    const d = decodeMilValue(k, undefined, where);
+    if (graphDTypeOfMil(d.dtype) !== undefined) return toGraphTensor(d, where);
+    // MIL-only numeric types (uint32 shapes of iOS16 constexprs, int64...) as plain numbers.
+    const nums = Array.from(d.data as ArrayLike<number>);
+    return { dtype: 'fp32', shape: [...d.shape], data: Float32Array.from(nums) };
   }
 }
 

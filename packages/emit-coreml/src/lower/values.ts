@@ -42,9 +42,14 @@ export function dtypeOfMil(code: number | undefined): DType | undefined {
   }
 }
 
-/** Dtypes coremltools moves to weight.bin (>= 10 elements) for a target. */
+/**
+ * Dtypes coremltools moves to weight.bin (>= 10 elements) for a target: fp16, fp32, uint8 and
+ * int8, and the sub-byte types (numpy holds them as uint8/int8, so they pass the same test);
+ * from ios18 also int16 and int32.
+ */
 export function blobDtypes(target: Target): readonly DType[] {
-  return atLeast(target, 'ios18') ? ['fp16', 'fp32', 'uint8', 'int8', 'int16', 'int32'] : ['fp16', 'fp32', 'uint8', 'int8'];
+  const base: DType[] = ['fp16', 'fp32', 'uint8', 'int8', 'int4', 'uint1', 'uint2', 'uint3', 'uint4', 'uint6'];
+  return atLeast(target, 'ios18') ? [...base, 'int16', 'int32'] : base;
 }
 
 /** True when a constant of `dtype` with `count` elements belongs in weight.bin. */

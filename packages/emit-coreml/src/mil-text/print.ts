@@ -16,7 +16,8 @@
  * `BLOB(offset=...)`).
  * @module
  */
-import { Program, decodeFp16, numel } from '@fastvlm/graph';
+import { Program, numel } from '@fastvlm/graph';
+import { decodeMilValue } from '../mil/values.js';
 import { lowerProgram } from '../lower/program.js';
 import type { LowerOptions } from '../lower/options.js';
 import { MIL_OPS } from '../lower/mil-schema.js';
@@ -42,7 +43,7 @@ export function pyFloat(x: number): string {
   const exp = Number(expStr);
   const neg = mant.startsWith('-');
   const digits = mant.replace('-', '').replace('.', '');
-  if (exp >= -5 && exp < 16) {
+  if (exp >= -4 && exp < 16) {
     let s: string;
     if (exp >= 0) {
       const intPart = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
@@ -79,27 +80,22 @@ function opName(op: MilOperation): string {
 /** Flat elements of an inline value as printable atoms, or undefined when not inline. */
 function inlineAtoms(v: MilValue): { atoms: string[]; shape: number[] } | undefined {
   const tt = v.type?.tensorType;
-  const t = v.immediateValue?.tensor;
-  if (!tt || !t) return undefined;
+  if (!tt || !v.immediateValue?.tensor) return undefined;
   const shape = (tt.dimensions ?? []).map((d) => d.constant?.size ?? 0);
-  const dt = milTypeName(tt.dataType);
-  let atoms: string[];
-  if (t.strings) atoms = (t.strings.values ?? []).map((s) => JSON.stringify(s));
-  else if (t.bools) atoms = (t.bools.values ?? []).map((b) => (b ? 'True' : 'False'));
-  else if (t.floats) atoms = Array.from(t.floats.values ?? [], (x) => pyFloat(x));
-  else if (t.doubles) atoms = Array.from(t.doubles.values ?? [], (x) => pyFloat(x));
-  else if (t.ints) atoms = Array.from(t.ints.values ?? [], (x) => String(x));
-  else if (t.longInts) atoms = Array.from(t.longInts.values ?? [], (x) => String(x));
-  else if (t.bytes) {
-    const b = t.bytes.values ?? new Uint8Array(0);
-    if (dt === 'fp16') {
-      const bits = new Uint16Array(b.length >> 1);
-      for (let i = 0; i < bits.length; i++) bits[i] = b[2 * i]! | (b[2 * i + 1]! << 8);
-      atoms = Array.from(decodeFp16(bits), (x) => pyFloat(x));
-    } else if (dt === 'int8') atoms = Array.from(b, (x) => String(x > 127 ? x - 256 : x));
-    else if (dt === 'uint8') atoms = Array.from(b, (x) => String(x));
-    else atoms = [`<${b.length} bytes>`];
-  } else atoms = [];
+  let d;
+  try {
+    d = decodeMilValue(v);
+  } catch {
+    return { atoms: ['?'], shape: [] };
+  }
+  const dt = d.dtype;
+  const isFloatType = dt === 'fp32' || dt === 'fp16' || dt === 'fp64' || dt === 'bf16';
+  const atoms =
+    dt === 'string'
+      ? (d.data as readonly string[]).map((x) => JSON.stringify(x))
+      : dt === 'bool'
+        ? Array.from(d.data as ArrayLike<number>, (b) => (b ? 'True' : 'False'))
+        : Array.from(d.data as ArrayLike<number>, (x) => (isFloatType ? pyFloat(x) : String(x)));
   return { atoms, shape };
 }
 
@@ -122,6 +118,12 @@ function showValue(v: MilValue, full: boolean): string | undefined {
   if (!a) return undefined;
   if (!full && numel(a.shape) > 10) return undefined;
   return nest(a.atoms, a.shape);
+}
+
+/** An inline parameter (constexpr attribute or binding value): small ones in full, else its type. */
+function showParam(v: MilValue): string {
+  if (v.blobFileValue) return `BLOB(offset=${v.blobFileValue.offset ?? 0})`;
+  return showValue(v, false) ?? printMilType(v.type).replace(/\((Tensor|Scalar)\)$/, '');
 }
 
 class Printer {
@@ -164,12 +166,16 @@ class Printer {
       for (const k of keys) {
         const bindings = op.inputs![k]!.arguments ?? [];
         const shown = bindings.map((bd) => {
-          if (bd.value) return showValue(bd.value, true) ?? '?';
+          if (bd.value) return showParam(bd.value);
           const n = bd.name ?? '?';
           const c = consts.get(n);
           return (c && showValue(c, false)) ?? `%${n}`;
         });
         args.push(`${k}=${bindings.length === 1 && !isTuple(type, k) ? shown[0] : `(${shown.join(', ')})`}`);
+      }
+      // constexpr ops up to iOS17 hold their parameters as attributes.
+      for (const [k, v] of Object.entries(op.attributes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        if (k !== 'name') args.push(`${k}=${showParam(v)}`);
       }
     }
     args.push(`name=${JSON.stringify(opName(op))}`);

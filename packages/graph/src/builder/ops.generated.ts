@@ -10,6 +10,18 @@ import type { Dim } from '../shape.js';
 import type { OpArgs, TensorHandle } from './handle.js';
 import type { MaxRank, RankCheck } from './rank.js';
 
+/** Attributes of {@link OpMethods.affineDequantize | affineDequantize} (op `affine_dequantize`). */
+export interface AffineDequantizeOptions {
+  /**
+   * Axis of quantized_data that vector scales and zero points run along.
+   *
+   * Kind `int`.
+   *
+   * @defaultValue `0`
+   */
+  readonly axis?: number;
+}
+
 /** Attributes of {@link OpMethods.avgPool | avgPool} (op `avg_pool`). */
 export interface AvgPoolOptions {
   /**
@@ -256,6 +268,18 @@ export interface LogOptions {
    * @defaultValue `1e-45`
    */
   readonly epsilon?: number;
+}
+
+/** Attributes of {@link OpMethods.lutDequantize | lutDequantize} (op `lut_dequantize`). */
+export interface LutDequantizeOptions {
+  /**
+   * Axis along which vector entries are laid out; required when vector_size > 1.
+   *
+   * Kind `int`.
+   *
+   * Optional: absent means not given.
+   */
+  readonly vector_axis?: number;
 }
 
 /** Attributes of {@link OpMethods.matmul | matmul} (op `matmul`). */
@@ -553,6 +577,20 @@ export abstract class OpMethods {
   }
 
   /**
+   * Linearly quantized constant, one scale and zero point per tensor or per slice along `axis`: `output = scale[c] * (quantized_data - zero_point[c])` with c the index along axis (scalars apply to every element). The difference is taken in fp32 and the product rounded once to the dtype of scale, the output dtype. Lowered to `constexpr_affine_dequantize` (iOS16/17) or `constexpr_blockwise_shift_scale` (iOS18).
+   *
+   * Op `affine_dequantize` (family `compressed`).
+   * @param quantizedData - The 8-bit quantized values. Dtypes: int8, uint8.
+   * @param zeroPoint - Zero point: a scalar or one per slice along axis. Dtypes: int8, uint8, fp32.
+   * @param scale - Scale: a scalar or one per slice along axis; gives the output dtype. Dtypes: fp16, fp32.
+   * @param options - Attributes: `axis` (see {@link AffineDequantizeOptions}).
+   * @returns `output`: The dense constant, shaped like quantized_data with the dtype of scale. (typing `broadcast:scale`).
+   */
+  affineDequantize<RQuantizedData extends number, RZeroPoint extends number, DScale extends 'fp16' | 'fp32', RScale extends number>(quantizedData: TensorHandle<'int8' | 'uint8', RQuantizedData>, zeroPoint: TensorHandle<'int8' | 'uint8' | 'fp32', RZeroPoint>, scale: TensorHandle<DScale, RScale>, options: AffineDequantizeOptions = {}): TensorHandle<DScale, MaxRank<RQuantizedData, MaxRank<RZeroPoint, RScale>>> {
+    return this.addOp('affine_dequantize', { quantized_data: quantizedData, zero_point: zeroPoint, scale }, options)[0] as TensorHandle<DScale, MaxRank<RQuantizedData, MaxRank<RZeroPoint, RScale>>>;
+  }
+
+  /**
    * Average pooling over the H and W axes of NCHW `x`: `out[n, c, i, j] = sum_{u < kH, v < kW} x[n, c, i*sH - padTop + u, j*sW - padLeft + v] / count`, where taps outside the input count as 0 and `count` is kH*kW (taps inside the padded input), or only the taps inside the input when `exclude_padding_from_average`. Output sizes and padding follow conv2d (`valid`, `same`, `custom`); `ceil_mode` rounds the output size up as Core ML does (needs symmetric padding, not with `same`). Maps to MIL `avg_pool`.
    *
    * Op `avg_pool` (family `conv`).
@@ -590,6 +628,19 @@ export abstract class OpMethods {
    */
   batchNorm<DX extends 'fp16' | 'fp32', RX extends number, RMean extends number, RVariance extends number, RGamma extends number, RBeta extends number>(x: TensorHandle<DX, RX>, mean: TensorHandle<'fp16' | 'fp32', RMean> & RankCheck<RMean, 1, 'batch_norm', 'mean'>, variance: TensorHandle<'fp16' | 'fp32', RVariance> & RankCheck<RVariance, 1, 'batch_norm', 'variance'>, gamma?: TensorHandle<'fp16' | 'fp32', RGamma> & RankCheck<RGamma, 1, 'batch_norm', 'gamma'>, beta?: TensorHandle<'fp16' | 'fp32', RBeta> & RankCheck<RBeta, 1, 'batch_norm', 'beta'>, options: BatchNormOptions = {}): TensorHandle<DX, RX> {
     return this.addOp('batch_norm', { x, mean, variance, gamma, beta }, options)[0] as TensorHandle<DX, RX>;
+  }
+
+  /**
+   * Block-wise linearly quantized constant (Core ML iOS18 `constexpr_blockwise_shift_scale`): `output[p] = scale[block(p)] * (data[p] - offset[block(p)])`. `scale` has the rank of data and each axis of data is a multiple of the scale's (block size = data dim / scale dim: per tensor, per channel and per block are all special cases); `offset` (default 0) has the shape of scale and the dtype of data, or the float dtype of scale. The product is rounded once to the dtype of scale, the output dtype.
+   *
+   * Op `blockwise_dequantize` (family `compressed`).
+   * @param data - The quantized values (4 or 8 bits). Dtypes: int4, uint4, int8, uint8.
+   * @param scale - One scale per block, same rank as data. Dtypes: fp16, fp32.
+   * @param offset - One offset (zero point) per block, shape of scale. Optional. Dtypes: int4, uint4, int8, uint8, fp16, fp32.
+   * @returns `output`: The dense constant, shaped like data with the dtype of scale. (typing `same:scale`).
+   */
+  blockwiseDequantize<DScale extends 'fp16' | 'fp32', RScale extends number>(data: TensorHandle<'int4' | 'uint4' | 'int8' | 'uint8', number>, scale: TensorHandle<DScale, RScale>, offset?: TensorHandle<'int4' | 'uint4' | 'int8' | 'uint8' | 'fp16' | 'fp32', number>): TensorHandle<DScale, RScale> {
+    return this.addOp('blockwise_dequantize', { data, scale, offset }, undefined)[0] as TensorHandle<DScale, RScale>;
   }
 
   /**
@@ -821,6 +872,19 @@ export abstract class OpMethods {
    */
   log<DX extends 'fp16' | 'fp32', RX extends number>(x: TensorHandle<DX, RX>, options: LogOptions = {}): TensorHandle<DX, RX> {
     return this.addOp('log', { x }, options)[0] as TensorHandle<DX, RX>;
+  }
+
+  /**
+   * Palettized constant: `output[p] = lut[block(p)][indices[p]]`. `indices` has nbits-bit entries (uint1/2/3/4/6/8) and the shape of the output; `lut` has shape [b_0, .., b_{K-1}, 2^nbits, V]: b_i tables along axis i of indices (each axis of indices a multiple of b_i; all 1 = one table per tensor, [G, 1, ..] = one table per group of output channels) holding 2^nbits entries of V elements. With V > 1 (vector palettization) each index writes V consecutive elements along `vector_axis`, whose output size is V times that of indices. The output has the dtype of lut. Lowered to `constexpr_lut_to_dense` (iOS16: one table of scalars, packed indices; iOS18: the general form).
+   *
+   * Op `lut_dequantize` (family `compressed`).
+   * @param lut - Look-up tables [..blocks per axis of indices.., 2^nbits, vector_size]. Listed first because the output takes its dtype. Dtypes: fp16, fp32, int8, uint8.
+   * @param indices - Table indices, shaped like the output (the vector axis divided by vector_size). Dtypes: uint1, uint2, uint3, uint4, uint6, uint8.
+   * @param options - Attributes: `vector_axis` (see {@link LutDequantizeOptions}).
+   * @returns `output`: The dense constant, dtype of lut. (typing `dynamic`).
+   */
+  lutDequantize<DLut extends 'fp16' | 'fp32' | 'int8' | 'uint8'>(lut: TensorHandle<DLut, number>, indices: TensorHandle<'uint1' | 'uint2' | 'uint3' | 'uint4' | 'uint6' | 'uint8', number>, options: LutDequantizeOptions = {}): TensorHandle<DLut, number> {
+    return this.addOp('lut_dequantize', { lut, indices }, options)[0] as TensorHandle<DLut, number>;
   }
 
   /**

@@ -3,6 +3,7 @@
  * @module
  */
 import { activationLowerings } from './activation.js';
+import { compressedLowerings } from './compressed.js';
 import { constLowerings } from './const.js';
 import { convLowerings } from './conv.js';
 import { elementwiseLowerings } from './elementwise.js';
@@ -24,6 +25,7 @@ export const LOWERINGS: LoweringTable = {
   ...convLowerings,
   ...shapeLowerings,
   ...generateLowerings,
+  ...compressedLowerings,
 };
 
 /** True when `kind` has a lowering. */

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { FunctionBuilder, Program, WeightStore, interpret, isFastVlmError, printProgram, tensor } from '@fastvlm/graph';
+import { blobValue, constOp, milFunction, milOp, mlProgramModel, stringValue } from '../mil/build.js';
+import { namedValue, tensorType } from '../mil/types.js';
+import { immediateTensor } from '../mil/values.js';
+import type { MilOperation } from '../proto/mil-types.js';
+import type { CoreMLModel } from '../proto/model-types.js';
+import { liftProgram } from './lift.js';
+import { lowerProgram } from './program.js';
+
+function model(ops: MilOperation[], outputs: string[], inputs = [namedValue('x', tensorType('fp32', [2, 3]))]): CoreMLModel {
+  return mlProgramModel({
+    specificationVersion: 8,
+    functions: { main: milFunction({ inputs, opset: 'CoreML7', operations: ops, outputs }) },
+    input: [],
+    output: [],
+  });
+}
+
+function op(type: string, name: string, inputs: Record<string, string | string[] | import('../proto/mil-types.js').MilValue>, shape: number[], dtype: 'fp32' | 'int32' = 'fp32'): MilOperation {
+  return milOp(type, { name, inputs, outputs: [namedValue(name, tensorType(dtype, shape))] });
+}
+
+function liftCode(m: CoreMLModel, weights?: string): string {
+  try {
+    liftProgram(m, weights);
+    return 'ok';
+  } catch (e) {
+    return isFastVlmError(e) ? e.code : `uncoded: ${String(e)}`;
+  }
+}
+
+describe('liftProgram', () => {
+  it('turns const parameters into attributes and const tensors into IR consts', () => {
+    const m = model(
+      [
+        constOp('perm', immediateTensor('int32', [2], [1, 0])),
+        constOp('k', immediateTensor('fp32', [], [2])),
+        op('transpose', 't', { x: 'x', perm: 'perm' }, [3, 2]),
+        op('mul', 'y', { x: 't', y: 'k' }, [3, 2]),
+        op('softmax', 'z', { x: 'y', axis: immediateTensor('int32', [], [0]) }, [3, 2]),
+      ],
+      ['z'],
+    );
+    const p = liftProgram(m);
+    expect(printProgram(p)).toBe(
+      [
+        'func main(%x: fp32[2,3]) -> (%z) {',
+        '  %t = transpose(x=%x) {perm=[1,0]} : fp32[3,2]',
+        '  %k = const() {dtype="fp32", shape=[], value=[2]} : fp32[]',
+        '  %y = mul(x=%t, y=%k) : fp32[3,2]',
+        '  %z = softmax(x=%y) {axis=0} : fp32[3,2]',
+        '  return %z',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('lifts what the lowering emits back to a program computing the same values', () => {
+    const p = new Program(new WeightStore());
+    const f = new FunctionBuilder('main');
+    const x = f.input('x', { dtype: 'fp32', shape: [2, 3] });
+    const [n] = f.add('neg', { x }, {}, { names: ['n'] });
+    const [s] = f.add('slice', { x: n! }, { begin: [0, -1], end: [2, -2147483648], strides: [1, -1] }, { names: ['s'] });
+    f.output(f.add('rms_norm', { x: s! }, {}, { names: ['r'] })[0]!);
+    p.addFunction(f.fn);
+    const lifted = liftProgram(lowerProgram(p));
+    const input = { x: tensor('fp32', [2, 3], [1, -2, 3, 0.5, 4, -6]) };
+    const want = interpret(p, 'main', input).get('r')!;
+    const got = interpret(lifted, 'main', input).get('r')!;
+    expect(got.shape).toEqual(want.shape);
+    Array.from(want.data).forEach((v, i) => expect(got.data[i]).toBeCloseTo(v, 5));
+  });
+
+  it('maps identity to the value itself and squeeze_mask to slice + squeeze', () => {
+    const m = model(
+      [
+        op('identity', 'i', { x: 'x' }, [2, 3]),
+        milOp('slice_by_index', {
+          name: 'row',
+          inputs: {
+            x: 'i',
+            begin: immediateTensor('int32', [2], [1, 0]),
+            end: immediateTensor('int32', [2], [2, 0]),
+            squeeze_mask: immediateTensor('bool', [2], [true, false]),
+            end_mask: immediateTensor('bool', [2], [false, true]),
+          },
+          outputs: [namedValue('row', tensorType('fp32', [3]))],
+        }),
+      ],
+      ['row'],
+    );
+    const p = liftProgram(m);
+    expect(p.fn('main').body.ops.map((o) => o.kind)).toEqual(['slice', 'squeeze']);
+    expect(interpret(p, 'main', { x: tensor('fp32', [2, 3], [1, 2, 3, 4, 5, 6]) }).get('row')!.data).toEqual(Float32Array.from([4, 5, 6]));
+  });
+
+  it('reports unliftable programs with E_LIFT', () => {
+    expect(liftCode({ specificationVersion: 8 })).toBe('E_LIFT');
+    expect(liftCode(model([op('tile', 't', { x: 'x', reps: immediateTensor('int32', [2], [1, 1]) }, [2, 3])], ['t']))).toBe('E_LIFT');
+    // A parameter that is computed at run time cannot become an attribute.
+    expect(liftCode(model([op('reshape', 'r', { x: 'x', shape: 'x' }, [6])], ['r']))).toBe('E_LIFT');
+    // A weight reference without a weight file.
+    expect(liftCode(model([constOp('w', blobValue('fp32', [2, 3], 64)), op('add', 'y', { x: 'x', y: 'w' }, [2, 3])], ['y']))).toBe('E_LIFT');
+    // Declared output type differs from what the IR infers.
+    expect(liftCode(model([op('relu', 'y', { x: 'x' }, [3, 2])], ['y']))).toBe('E_LIFT');
+    // Use before definition; unknown output.
+    expect(liftCode(model([op('relu', 'y', { x: 'nope' }, [2, 3])], ['y']))).toBe('E_LIFT');
+    expect(liftCode(model([op('relu', 'y', { x: 'x' }, [2, 3])], ['zz']))).toBe('E_LIFT');
+    // gather with batch_dims has no IR counterpart; 1-D conv neither.
+    expect(liftCode(model([op('gather', 'g', { x: 'x', indices: immediateTensor('int32', [1], [0]), batch_dims: immediateTensor('int32', [], [1]) }, [2, 1])], ['g']))).toBe('E_LIFT');
+    const conv1d = model(
+      [constOp('w', immediateTensor('fp32', [1, 2, 1], [1, 1])), op('conv', 'c', { x: 'x', weight: 'w', pad_type: stringValue('valid') }, [1, 1, 3])],
+      ['c'],
+      [namedValue('x', tensorType('fp32', [1, 2, 3]))],
+    );
+    expect(liftCode(conv1d)).toBe('E_LIFT');
+    // A string constant used as a tensor.
+    expect(liftCode(model([constOp('s', stringValue('a')), op('relu', 'y', { x: 's' }, [2, 3])], ['y']))).toBe('E_LIFT');
+  });
+});

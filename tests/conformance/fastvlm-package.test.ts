@@ -1,0 +1,98 @@
+/**
+ * External-oracle check of the compiled FastVLM parts: `fastvlm compile` writes FastVLM-0.5B
+ * (vision at 1024^2, and the LLM's embed / prefill / decode as one iOS18 multifunction model;
+ * synthetic weights, fp16) and coremltools 9.0 opens every package with the lowering suite's
+ * checker (py/check_package.py): manifest and spec load, every op rebuilt through coremltools'
+ * builder with type inference re-run and checked against the declared types, every weight read
+ * by its C++ blob reader and compared byte for byte with what our reader finds. Then the same
+ * with `--passes ane`: the vision part at full size, and the LLM on the tiny model (the full
+ * LM head through the pipeline takes minutes; see the CLI report).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type BlobPlanEntry, type LoweredModel, type MilBlobFileValue, TARGETS, describeTensorType, graphDTypeOfMil, programValues, readMlPackage, targetInfo,
+} from '@fastvlm/emit-coreml';
+import { captureIo, main } from '@fastvlm/cli';
+import { checkPackages, comparePackage, coremltoolsReady } from './lowering-oracle.js';
+
+const work = mkdtempSync(join(tmpdir(), 'fastvlm-package-conf-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const ready = coremltoolsReady('fastvlm-package');
+
+async function compile(argv: string[]): Promise<void> {
+  const io = captureIo();
+  const code = await main(['compile', ...argv], io);
+  expect(io.stderrText().split('\n').filter((l) => l.startsWith('error'))).toEqual([]);
+  expect(code).toBe(0);
+}
+
+/**
+ * What comparePackage needs, rebuilt from the package on disk: the model as written and, for
+ * each blob reference, the bytes our reader finds there.
+ */
+function writtenModel(path: string): LoweredModel {
+  const pkg = readMlPackage(path);
+  const blobs: BlobPlanEntry[] = [];
+  for (const { path: at, value } of programValues(pkg.model.mlProgram ?? {})) {
+    const ref: MilBlobFileValue | undefined = value.blobFileValue;
+    if (!ref) continue;
+    const t = describeTensorType(value.type, at);
+    const count = t.shape.reduce<number>((a, b) => a * (b ?? 0), 1);
+    const dtype = graphDTypeOfMil(t.dtype);
+    if (!dtype) throw new Error(`${at}: blob of MIL dtype ${t.dtype} has no graph dtype`);
+    blobs.push({ key: at, dtype, count, byteLength: 0, chunks: () => [pkg.readBlob(ref, t.dtype, at)], refs: [ref], origin: at });
+  }
+  const spec = pkg.model.specificationVersion ?? 0;
+  const target = TARGETS.find((t) => targetInfo(t).specVersion === spec)!;
+  return { model: pkg.model, blobs, target, functionNames: new Map(), opCount: 0 };
+}
+
+function check(paths: readonly string[]): void {
+  const reports = checkPackages(paths, work);
+  for (const p of paths) {
+    const problems = comparePackage(writtenModel(p), reports.get(p));
+    expect(problems.slice(0, 20), p).toEqual([]);
+  }
+}
+
+describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
+  it('vision at 1024 and the LLM functions, fp16, no passes', async () => {
+    const out = join(work, 'plain');
+    await compile(['--model', 'fastvlm-0.5b', '--resolution', '1024', '--out', out]);
+    const vision = join(out, 'fastvlm-0.5b-vision.mlpackage');
+    const llm = join(out, 'fastvlm-0.5b-llm.mlpackage');
+    const reports = checkPackages([vision, llm], work);
+    // The functions and their I/O as coremltools sees them.
+    const v = reports.get(vision)!;
+    expect(v.ok, v.error).toBe(true);
+    expect(Object.keys(v.functions!)).toEqual(['main']);
+    expect(v.functions!['main']!.inputs).toEqual([{ name: 'images', dtype: 'fp32', shape: [1, 3, 1024, 1024] }]);
+    expect(v.functions!['main']!.outputs.map((o) => [o.dtype, o.shape])).toEqual([['fp16', [1, 256, 896]]]);
+    const l = reports.get(llm)!;
+    expect(l.ok, l.error).toBe(true);
+    expect(Object.keys(l.functions!).sort()).toEqual(['decode', 'embed', 'prefill']);
+    expect(l.description!.defaultFunctionName).toBe('embed');
+    expect(l.functions!['decode']!.inputs.map((i) => `${i.name}:${i.dtype}[${i.shape.join(',')}]`)).toEqual([
+      'embedding:fp16[1,1,896]',
+      'position:int32[1]',
+      'key_cache:fp16[24,2,1024,64]',
+      'value_cache:fp16[24,2,1024,64]',
+    ]);
+    expect(l.functions!['prefill']!.outputs.map((o) => `${o.dtype}[${o.shape.join(',')}]`)).toEqual(['fp32[1,151936]', 'fp16[24,2,1024,64]', 'fp16[24,2,1024,64]']);
+    // Everything else: ops, inferred types, features, metadata and every weight's bytes.
+    for (const p of [vision, llm]) expect(comparePackage(writtenModel(p), reports.get(p)).slice(0, 20), p).toEqual([]);
+    rmSync(out, { recursive: true, force: true });
+  }, 900_000);
+
+  it('with --passes ane: the vision part at 1024 and the tiny LLM', async () => {
+    const out = join(work, 'ane');
+    await compile(['--model', 'fastvlm-0.5b', '--parts', 'vision', '--passes', 'ane', '--out', out]);
+    await compile(['--model', 'tiny', '--parts', 'llm', '--passes', 'ane', '--out', out]);
+    check([join(out, 'fastvlm-0.5b-vision.mlpackage'), join(out, 'tiny-llm.mlpackage')]);
+    rmSync(out, { recursive: true, force: true });
+  }, 900_000);
+});
