@@ -6,7 +6,8 @@
  * builder with type inference re-run and checked against the declared types, every weight read
  * by its C++ blob reader and compared byte for byte with what our reader finds. Then the same
  * with `--passes ane`: the vision part at full size, and the LLM on the tiny model (the full
- * LM head through the pipeline takes minutes; see the CLI report).
+ * LM head through the pipeline takes minutes; see the CLI report); and compressed tiny
+ * packages (palettized and quantized weights as constexpr ops).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,4 +96,17 @@ describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
     check([join(out, 'fastvlm-0.5b-vision.mlpackage'), join(out, 'tiny-llm.mlpackage')]);
     rmSync(out, { recursive: true, force: true });
   }, 900_000);
+
+  it('with --compress: mixed schemes on ios18 and look-up tables on ios16 (tiny)', async () => {
+    const a = join(work, 'compress-ios18');
+    const b = join(work, 'compress-ios16');
+    await compile(['--model', 'tiny', '--passes', 'ane', '--compress', 'int8,ffn=lut4,lm_head=lut6,vision=int4-block', '--out', a]);
+    await compile(['--model', 'tiny', '--target', 'ios16', '--compress', 'lut4', '--out', b]);
+    check([
+      join(a, 'tiny-vision.mlpackage'),
+      join(a, 'tiny-llm.mlpackage'),
+      join(b, 'tiny-vision.mlpackage'),
+      ...['embed', 'prefill', 'decode'].map((f) => join(b, `tiny-llm-${f}.mlpackage`)),
+    ]);
+  }, 600_000);
 });

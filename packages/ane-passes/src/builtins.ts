@@ -9,6 +9,7 @@ import { cancelTransposes } from './passes/cancel-transposes.js';
 import { chunkAttention } from './passes/chunk-attention.js';
 import { eliminateCommonSubexpressions } from './passes/eliminate-common-subexpressions.js';
 import { eliminateDeadCode } from './passes/eliminate-dead-code.js';
+import { foldLayoutChains } from './passes/fold-layout-chains.js';
 import { foldConstants } from './passes/fold-constants.js';
 import { fuseBatchnormIntoConv } from './passes/fuse-batchnorm-into-conv.js';
 import { fuseConvBias } from './passes/fuse-conv-bias.js';
@@ -21,6 +22,8 @@ import { rmsNormForAne } from './passes/rms-norm-for-ane.js';
 import { sinkTransposes } from './passes/sink-transposes.js';
 import { splitWideOps } from './passes/split-wide-ops.js';
 import { toFp16 } from './passes/to-fp16.js';
+import { palettizeWeights } from './compress/palettize-pass.js';
+import { quantizeWeights } from './compress/quantize-pass.js';
 import type { AnyPass } from './pass.js';
 import { PassRegistry } from './registry.js';
 
@@ -32,6 +35,7 @@ export const BUILTIN_PASSES = {
   'remove-noops': removeNoops,
   'cancel-transposes': cancelTransposes,
   'cancel-reshapes': cancelReshapes,
+  'fold-layout-chains': foldLayoutChains,
   'sink-transposes': sinkTransposes,
   'fuse-batchnorm-into-conv': fuseBatchnormIntoConv,
   'fuse-conv-bias': fuseConvBias,
@@ -44,6 +48,8 @@ export const BUILTIN_PASSES = {
   'chunk-attention': chunkAttention,
   'rms-norm-for-ane': rmsNormForAne,
   'to-fp16': toFp16,
+  'palettize-weights': palettizeWeights,
+  'quantize-weights': quantizeWeights,
 } as const;
 
 /** The name of a built-in pass. */

@@ -30,6 +30,7 @@ export { eliminateCommonSubexpressions } from './passes/eliminate-common-subexpr
 export { removeNoops } from './passes/remove-noops.js';
 export { cancelTransposes } from './passes/cancel-transposes.js';
 export { cancelReshapes } from './passes/cancel-reshapes.js';
+export { foldLayoutChains, foldLayoutSteps, type LayoutStep, type ChainFold } from './passes/fold-layout-chains.js';
 export { sinkTransposes } from './passes/sink-transposes.js';
 export { fuseBatchnormIntoConv } from './passes/fuse-batchnorm-into-conv.js';
 export { fuseConvBias } from './passes/fuse-conv-bias.js';

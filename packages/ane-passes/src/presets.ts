@@ -32,7 +32,9 @@ const CLEANUP: PresetDefinition['steps'] = [
  *    scores per head), then `linear-to-conv` and
  *    `split-wide-ops` (the LM head becomes several convs), then `rms-norm-for-ane`;
  * 4. transpose/reshape cancellation and `assign-layout` (target 'ane'), which converts whole
- *    regions to (B, C, 1, S) so only boundary transposes stay, then the cleanups again;
+ *    regions to (B, C, 1, S) so only boundary transposes stay, then `fold-layout-chains` (an
+ *    attention head split, transpose/reshape/transpose/reshape, becomes one reshape or one
+ *    transpose) and the cleanups again;
  * 5. `to-fp16` (fp32 I/O kept) and a last fold and DCE (pruning weights nothing uses).
  */
 export const PRESETS = {
@@ -59,6 +61,8 @@ export const PRESETS = {
       ['cancel-transposes', {}],
       ['cancel-reshapes', {}],
       ['assign-layout', { target: 'ane' }],
+      // Head splits are transpose/reshape chains once the layout is assigned.
+      ['fold-layout-chains', {}],
       ...CLEANUP,
       ['to-fp16', { keepIO: true }],
       ['fold-constants', {}],

@@ -1,0 +1,360 @@
+/**
+ * Worker threads for compression. The emitter streams weights synchronously, so the workers
+ * are driven synchronously too: a {@link CompressScheduler} knows the jobs in the order they
+ * will be read; when a job's data is asked for, it reads the next few weights into shared
+ * memory, posts their tasks to the {@link CompressPool}'s workers, and blocks (`Atomics.wait`)
+ * until the asked job is done. Meanwhile the workers compress the following weights, so the
+ * main thread mostly reads and writes. A grouped palettization is split into group ranges so
+ * one large weight (the LM head) uses every worker. Inputs, tables, indices, data, scales and
+ * zero points live in SharedArrayBuffers; completion is a shared counter; errors come back
+ * through a message port read synchronously (`receiveMessageOnPort`).
+ *
+ * The worker is this module itself, started with a marker in `workerData`; from TypeScript
+ * sources (tests, tsx) a small CommonJS bootstrap loads tsx's require hook first (ESM loader
+ * hooks do not reach worker threads on Node 20).
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, type MessagePort, Worker, isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { compressError } from './errors.js';
+import type { QuantParams } from './linear.js';
+import { quantizeLinear } from './linear.js';
+import type { PaletteJob } from './jobs.js';
+import { type PaletteParams, type PaletteResult, PaletteWorkspace, groupCount, palettizeGroups } from './palettize.js';
+import { type WeightValues, checkFinite, count } from './values.js';
+
+const WORKER_TAG = 'fastvlm-compress-worker';
+
+/** Completion of a job's tasks: [tasks done, failed flag]. */
+type Status = Int32Array;
+
+interface PaletteTask {
+  readonly kind: 'palette';
+  readonly job: number;
+  readonly name: string;
+  readonly dtype: 'fp16' | 'fp32';
+  readonly shape: readonly number[];
+  readonly input: SharedArrayBuffer;
+  readonly params: PaletteParams;
+  readonly g0: number;
+  readonly g1: number;
+  /** `tables` skips the indices (their buffer is then empty). */
+  readonly what: 'both' | 'tables';
+  /** Only the first task of a job checks the values for NaN and infinity. */
+  readonly check: boolean;
+  readonly lut: SharedArrayBuffer;
+  readonly clusters: SharedArrayBuffer;
+  readonly indices: SharedArrayBuffer;
+  readonly status: SharedArrayBuffer;
+}
+
+interface QuantTask {
+  readonly kind: 'quant';
+  readonly job: number;
+  readonly name: string;
+  readonly dtype: 'fp16' | 'fp32';
+  readonly shape: readonly number[];
+  readonly input: SharedArrayBuffer;
+  readonly params: QuantParams;
+  /** Rows (first axis) of this task; its blocks are whole rows (the grid splits axis 0 fully). */
+  readonly r0: number;
+  readonly r1: number;
+  readonly bytes: SharedArrayBuffer;
+  readonly scale: SharedArrayBuffer;
+  readonly offset: SharedArrayBuffer;
+  readonly status: SharedArrayBuffer;
+}
+
+type Task = PaletteTask | QuantTask;
+
+function valuesOf(t: Task): WeightValues {
+  const n = count(t.shape);
+  return t.dtype === 'fp16' ? { dtype: 'fp16', shape: t.shape, bits: new Uint16Array(t.input, 0, n) } : { dtype: 'fp32', shape: t.shape, values: new Float32Array(t.input, 0, n) };
+}
+
+/** Runs one task (in a worker). */
+function runTask(t: Task, ws: PaletteWorkspace): void {
+  const w = valuesOf(t);
+  if (t.kind === 'palette') {
+    if (t.check) checkFinite(w, t.name);
+    const res: PaletteResult = {
+      groups: groupCount(t.shape, t.params),
+      lut: new Float32Array(t.lut),
+      indices: new Uint8Array(t.indices),
+      clusters: new Int32Array(t.clusters),
+    };
+    palettizeGroups(w, t.params, t.g0, t.g1, res, ws, t.what);
+  } else {
+    // The rows r0..r1-1 as a weight of their own (their blocks do not cross other rows).
+    const rows = t.r1 - t.r0;
+    const inner = count(t.shape.slice(1));
+    const perRow = count(t.params.grid.slice(1));
+    const shape = [rows, ...t.shape.slice(1)];
+    const sub: WeightValues = w.dtype === 'fp16' ? { dtype: 'fp16', shape, bits: w.bits.subarray(t.r0 * inner, t.r1 * inner) } : { dtype: 'fp32', shape, values: w.values.subarray(t.r0 * inner, t.r1 * inner) };
+    checkFinite(sub, t.name);
+    const grid = t.r0 === 0 && t.r1 === t.shape[0] ? t.params.grid : [rows, ...t.params.grid.slice(1)];
+    quantizeLinear(sub, { ...t.params, grid }, {
+      bytes: new Uint8Array(t.bytes, t.r0 * inner, rows * inner),
+      scale: new Float32Array(t.scale, 4 * t.r0 * perRow, grid === t.params.grid ? count(grid) : rows * perRow),
+      offset: new Int32Array(t.offset, 4 * t.r0 * perRow, grid === t.params.grid ? count(grid) : rows * perRow),
+    });
+  }
+}
+
+// Worker side: run tasks; report errors on the port, completion on the job's status.
+if (!isMainThread && (workerData as { tag?: string } | null)?.tag === WORKER_TAG) {
+  const { port, done } = workerData as { port: MessagePort; done: SharedArrayBuffer };
+  const finished = new Int32Array(done);
+  const ws = new PaletteWorkspace();
+  port.on('message', (t: Task) => {
+    const status: Status = new Int32Array(t.status);
+    try {
+      runTask(t, ws);
+    } catch (e) {
+      const err = e as { message?: string; code?: string };
+      port.postMessage({ job: t.job, message: err.message ?? String(e), code: err.code ?? '' });
+      Atomics.store(status, 1, 1);
+    }
+    Atomics.add(finished, 0, 1);
+    Atomics.add(status, 0, 1);
+    Atomics.notify(status, 0);
+  });
+}
+
+/** One worker and what the main thread knows of its load. */
+interface PoolWorker {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  /** Tasks the worker finished (written by the worker). */
+  readonly finished: Int32Array;
+  posted: number;
+}
+
+/**
+ * Starts a worker running this module. From built JavaScript the module is the worker's entry;
+ * from TypeScript sources a CommonJS bootstrap registers tsx's require hook and requires the
+ * module (workspace packages resolved to their sources).
+ */
+function startWorker(data: Record<string, unknown>, transfer: MessagePort[]): Worker {
+  const url = import.meta.url;
+  const workerData = { tag: WORKER_TAG, ...data };
+  if (!url.endsWith('.ts')) return new Worker(new URL(url), { workerData, transferList: transfer });
+  const req = createRequire(url);
+  const boot = `require(${JSON.stringify(req.resolve('tsx/cjs'))}); require(${JSON.stringify(fileURLToPath(url))});`;
+  return new Worker(boot, { eval: true, workerData, transferList: transfer, execArgv: ['--conditions=source'] });
+}
+
+/** A pool of compression worker threads. */
+export class CompressPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly errors: MessagePort[] = [];
+  private closed = false;
+
+  /** Starts `size` workers (default: the available parallelism). */
+  constructor(readonly size: number = availableParallelism()) {
+    if (!Number.isSafeInteger(size) || size < 1) throw compressError('E_COMPRESS_CONFIG', `a compression pool needs at least one worker, got ${size}`);
+    for (let i = 0; i < size; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const done = new SharedArrayBuffer(4);
+      const worker = startWorker({ port: port2, done }, [port2]);
+      worker.unref();
+      port1.unref();
+      this.workers.push({ worker, port: port1, finished: new Int32Array(done), posted: 0 });
+      this.errors.push(port1);
+    }
+  }
+
+  /** Posts a task to the least loaded worker. */
+  post(t: Task): void {
+    if (this.closed) throw compressError('E_COMPRESS_WORKER', 'the compression pool is closed');
+    let best = this.workers[0]!;
+    let load = Infinity;
+    for (const w of this.workers) {
+      const l = w.posted - Atomics.load(w.finished, 0);
+      if (l < load) {
+        load = l;
+        best = w;
+      }
+    }
+    best.posted++;
+    best.port.postMessage(t);
+  }
+
+  /** Blocks until `tasks` tasks of a job are done; throws the first error a worker reported. */
+  waitSync(status: Status, tasks: number, job: number, name: string): void {
+    for (;;) {
+      const done = Atomics.load(status, 0);
+      if (done >= tasks) break;
+      Atomics.wait(status, 0, done, 1000);
+    }
+    if (Atomics.load(status, 1) === 0) return;
+    for (const port of this.errors) {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+        const e = m.message as { job: number; message: string; code: string };
+        if (e.job !== job) continue;
+        const code = e.code === 'E_COMPRESS_NONFINITE' ? 'E_COMPRESS_NONFINITE' : 'E_COMPRESS_WORKER';
+        throw compressError(code, e.message, { where: name });
+      }
+    }
+    throw compressError('E_COMPRESS_WORKER', `a compression worker failed on weight '${name}'`, { where: name });
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.errors) p.close();
+    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+  }
+}
+
+/** A job the scheduler can run: reads its weight, then describes its tasks. */
+export interface ScheduledJob {
+  /** Posts the job's tasks (its weight read into shared memory); returns a waiter for the result. */
+  submit(pool: CompressPool, id: number): () => unknown;
+}
+
+/**
+ * Runs jobs on a pool in the order they will be read, `lookahead` jobs ahead of the one
+ * asked for. Attach jobs with {@link attach}; their reads then go through {@link resultSync}.
+ */
+export class CompressScheduler {
+  private readonly order: ScheduledJob[] = [];
+  private readonly position = new Map<ScheduledJob, number>();
+  private readonly inflight = new Map<ScheduledJob, () => unknown>();
+  private nextId = 1;
+
+  constructor(
+    readonly pool: CompressPool,
+    /** Jobs submitted ahead of the one asked for (bounds memory: their inputs and results). */
+    readonly lookahead: number = pool.size,
+  ) {}
+
+  /** Adds jobs, in the order the emitter will read them. */
+  attach(jobs: Iterable<ScheduledJob & { scheduler?: CompressScheduler | undefined }>): void {
+    for (const j of jobs) {
+      if (this.position.has(j)) continue;
+      this.position.set(j, this.order.length);
+      this.order.push(j);
+      j.scheduler = this;
+    }
+  }
+
+  /** The result of `job`, computed on the workers (blocking), with the following jobs started. */
+  resultSync<T>(job: ScheduledJob): T {
+    if (!this.inflight.has(job)) this.inflight.set(job, job.submit(this.pool, this.nextId++));
+    const at = this.position.get(job);
+    if (at !== undefined) {
+      for (let k = at + 1; k < this.order.length && k <= at + this.lookahead; k++) {
+        const next = this.order[k]!;
+        if (!this.inflight.has(next) && !(next as { settled?: boolean }).settled) this.inflight.set(next, next.submit(this.pool, this.nextId++));
+      }
+    }
+    const wait = this.inflight.get(job)!;
+    this.inflight.delete(job);
+    return wait() as T;
+  }
+}
+
+/** Posts the tasks of a palettization (its group ranges); the waiter returns the result. */
+export function submitPalette(pool: CompressPool, id: number, name: string, w: WeightValues, params: PaletteParams, what: 'both' | 'tables' = 'both'): () => PaletteResult {
+  const input = (w.dtype === 'fp16' ? w.bits : w.values).buffer as SharedArrayBuffer;
+  const groups = groupCount(w.shape, params);
+  const palettes = 1 << params.nbits;
+  const n = count(w.shape);
+  const lut = new SharedArrayBuffer(4 * groups * palettes);
+  const clusters = new SharedArrayBuffer(4 * groups);
+  const indices = new SharedArrayBuffer(what === 'both' ? n : 0);
+  const statusBuf = new SharedArrayBuffer(8);
+  // Enough group ranges to keep every worker busy, each still a good amount of work.
+  const parts = Math.max(1, Math.min(groups, pool.size * 4));
+  let tasks = 0;
+  for (let k = 0; k < parts; k++) {
+    const g0 = Math.floor((k * groups) / parts);
+    const g1 = Math.floor(((k + 1) * groups) / parts);
+    if (g1 <= g0) continue;
+    pool.post({ kind: 'palette', job: id, name, dtype: w.dtype, shape: [...w.shape], input, params, g0, g1, what, check: tasks === 0, lut, clusters, indices, status: statusBuf });
+    tasks++;
+  }
+  const status = new Int32Array(statusBuf);
+  return () => {
+    pool.waitSync(status, tasks, id, name);
+    return { groups, lut: new Float32Array(lut), clusters: new Int32Array(clusters), indices: new Uint8Array(indices) };
+  };
+}
+
+/** Posts a quantization task; the waiter returns data, scales and offsets. */
+export function submitQuant(pool: CompressPool, id: number, name: string, w: WeightValues, params: QuantParams): () => { data: Int8Array | Uint8Array; scale: Float32Array; offset: Int32Array | undefined } {
+  const input = (w.dtype === 'fp16' ? w.bits : w.values).buffer as SharedArrayBuffer;
+  const n = count(w.shape);
+  const blocks = count(params.grid);
+  const bytes = new SharedArrayBuffer(n);
+  const scale = new SharedArrayBuffer(4 * blocks);
+  const offset = new SharedArrayBuffer(4 * blocks);
+  const statusBuf = new SharedArrayBuffer(8);
+  // Blocks of whole rows (per output channel on axis 0, or per block) split into row ranges.
+  const rows = w.shape[0]!;
+  const parts = params.grid[0] === rows && rows >= 2 * pool.size * 4 && n >= 1 << 16 ? pool.size * 4 : 1;
+  for (let k = 0; k < parts; k++) {
+    const r0 = Math.floor((k * rows) / parts);
+    const r1 = Math.floor(((k + 1) * rows) / parts);
+    pool.post({ kind: 'quant', job: id, name, dtype: w.dtype, shape: [...w.shape], input, params, r0, r1, bytes, scale, offset, status: statusBuf });
+  }
+  const status = new Int32Array(statusBuf);
+  const hasOffset = !(params.symmetric && !params.dtype.startsWith('u'));
+  return () => {
+    pool.waitSync(status, parts, id, name);
+    const b = new Uint8Array(bytes);
+    return { data: params.dtype.startsWith('u') ? b : new Int8Array(bytes), scale: new Float32Array(scale), offset: hasOffset ? new Int32Array(offset) : undefined };
+  };
+}
+
+/** A job of the compression passes ({@link PaletteJob} or {@link QuantJob}). */
+type AttachableJob = ScheduledJob & { scheduler?: CompressScheduler | undefined };
+
+/** Options of {@link withCompressWorkers} and {@link precomputePalettes}. */
+export interface WorkerOptions {
+  /** A pool to use (left open); by default one is started and closed afterwards. */
+  readonly pool?: CompressPool;
+  /** Worker threads of a pool started here (default: the available parallelism). */
+  readonly workers?: number;
+  /** Jobs computed ahead of the one being read (default: the worker count). */
+  readonly lookahead?: number;
+}
+
+/**
+ * Runs `f` (typically `compileToMlPackage`) with `jobs` computed on worker threads: their
+ * weights are compressed a few ahead of the emitter, in the order it reads them (the order of
+ * the jobs, which is the order of the program's ops). The pool is closed afterwards and the
+ * jobs go back to computing on the calling thread.
+ */
+export async function withCompressWorkers<T>(jobs: readonly AttachableJob[], f: () => Promise<T>, opts: WorkerOptions = {}): Promise<T> {
+  const pool = opts.pool ?? new CompressPool(opts.workers);
+  const scheduler = new CompressScheduler(pool, opts.lookahead ?? pool.size);
+  scheduler.attach(jobs);
+  try {
+    return await f();
+  } finally {
+    for (const j of jobs) j.scheduler = undefined;
+    if (!opts.pool) await pool.close();
+  }
+}
+
+/**
+ * Computes the tables of every palettization job on worker threads (in parallel, a few weights
+ * read ahead) and keeps them in the jobs, so that streaming the weights later only derives the
+ * indices (a nearest-entry lookup) on the calling thread.
+ */
+export async function precomputePalettes(jobs: readonly PaletteJob[], opts: WorkerOptions = {}): Promise<void> {
+  const todo = jobs.filter((j) => !j.hasTables);
+  if (todo.length === 0) return;
+  for (const j of todo) j.tablesOnly = true;
+  try {
+    await withCompressWorkers(todo, async () => {
+      for (const j of todo) j.tables();
+    }, opts);
+  } finally {
+    for (const j of todo) j.tablesOnly = false;
+  }
+}
