@@ -295,6 +295,13 @@ export class SafetensorsFile {
     return this.readRange(t, t.offset, t.byteLength);
   }
 
+  /** Reads the raw bytes of elements [start, start + count) of `name` (little-endian). */
+  readElements(name: string, start: number, count: number): Uint8Array {
+    const t = this.info(name);
+    const size = safetensorsDTypeSize(t.dtype);
+    return this.readRange(t, t.offset + start * size, count * size);
+  }
+
   /**
    * Yields the raw bytes of `name` in chunks of a whole number of elements, about `chunkBytes`
    * each (at least one element), reading each chunk from disk only when it is asked for.
@@ -360,6 +367,7 @@ export function safetensorsSource(file: SafetensorsFile, name: string, opts: Saf
     dtype,
     shape: info.shape,
     read: () => decodeTensor(dtype, info.shape, convertChunk(file.read(name), info.dtype, dtype, 0, site), `${file.path}:${name}`),
+    readRange: (start: number, count: number) => decodeTensor(dtype, [count], convertChunk(file.readElements(name, start, count), info.dtype, dtype, start, site), `${file.path}:${name}`),
     stream: (chunkBytes: number): Iterable<Uint8Array> => {
       checkChunkBytes(chunkBytes, `${file.path}:${name}`);
       const elems = Math.max(1, Math.floor(chunkBytes / dstSize));

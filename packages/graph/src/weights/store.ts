@@ -22,6 +22,12 @@ export interface WeightSource {
    * Defaults to encoding {@link read}'s result.
    */
   stream?(chunkBytes: number): Iterable<Uint8Array>;
+  /**
+   * Reads the flat (row-major) element range [start, start + count) as a rank-1 tensor without
+   * materializing the rest, so slicing a large weight (a split LM head) stays cheap. Optional:
+   * {@link WeightStore.readRange} falls back to slicing {@link read}.
+   */
+  readRange?(start: number, count: number): Tensor;
   /** Human-readable origin, for diagnostics (e.g. `model.safetensors@1024+4096`). */
   describe(): string;
 }
@@ -88,6 +94,24 @@ export class WeightStore {
     return t;
   }
 
+  /** Reads the flat element range [start, start + count) of a weight as a rank-1 tensor. */
+  readRange(name: string, start: number, count: number): Tensor {
+    const s = this.source(name);
+    const total = s.shape.reduce((a, b) => a * b, 1);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > total) {
+      throw graphError('E_ATTR', `element range [${start}, ${start + count}) is outside weight '${name}' of ${total} elements`, { where: name });
+    }
+    if (s.readRange) {
+      const t = s.readRange(start, count);
+      if (t.dtype !== s.dtype || t.data.length !== count) {
+        throw graphError('E_WEIGHT_MISMATCH', `weight '${name}' range read gave ${t.dtype}[${t.data.length}], expected ${s.dtype}[${count}]`, { where: name });
+      }
+      return t;
+    }
+    const t = this.read(name);
+    return { dtype: t.dtype, shape: [count], data: t.data.slice(start, start + count) };
+  }
+
   /** Streams a weight's encoded bytes in chunks (see {@link WeightSource.stream}). */
   *stream(name: string, chunkBytes = 1 << 22): Iterable<Uint8Array> {
     const s = this.source(name);
@@ -103,7 +127,13 @@ export class WeightStore {
 
 /** A weight held in memory. */
 export function memorySource(t: Tensor, describe = 'memory'): WeightSource {
-  return { dtype: t.dtype, shape: t.shape, read: () => t, describe: () => describe };
+  return {
+    dtype: t.dtype,
+    shape: t.shape,
+    read: () => t,
+    readRange: (start, count) => ({ dtype: t.dtype, shape: [count], data: t.data.slice(start, start + count) }),
+    describe: () => describe,
+  };
 }
 
 /**

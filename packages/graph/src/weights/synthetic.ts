@@ -231,6 +231,11 @@ export function syntheticSource(name: string, dtype: DType, shape: StaticShape, 
       fill(data, 0, count, key, p, dtype);
       return { dtype, shape: [...fixedShape], data };
     },
+    readRange: (start: number, k: number): Tensor => {
+      const data = allocData(dtype, k);
+      fill(data, start, k, key, p, dtype);
+      return { dtype, shape: [k], data };
+    },
     stream: (chunkBytes: number): Iterable<Uint8Array> => {
       if (typeof chunkBytes !== 'number' || !Number.isFinite(chunkBytes) || chunkBytes <= 0) {
         throw graphError('E_ATTR', `chunkBytes must be a positive number, got ${String(chunkBytes)}`, { where: name });
