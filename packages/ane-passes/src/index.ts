@@ -24,6 +24,7 @@ export { BUILTIN_PASSES, type BuiltinPassName, type BuiltinPassOptions, builtinR
 export * from './rewrite/index.js';
 export { FunctionEditor, sameType, type CreateOptions, type ReplaceResult } from './ir/editor.js';
 export { constInfo, isConst, readConst, splatOf, addComputedWeight, constReader, type ConstInfo } from './ir/consts.js';
+export { type Derivation, type DerivationParam, derivationKey, addDerivedWeight, findDerivedWeight, deriveConst } from './ir/derive.js';
 export { foldConstants } from './passes/fold-constants.js';
 export { eliminateDeadCode } from './passes/eliminate-dead-code.js';
 export { eliminateCommonSubexpressions } from './passes/eliminate-common-subexpressions.js';

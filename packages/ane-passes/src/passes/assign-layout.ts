@@ -19,6 +19,7 @@ import {
 } from '@fastvlm/graph';
 import { passError } from '../errors.js';
 import { constInfo, constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { FunctionEditor } from '../ir/editor.js';
 import { RewriteBuilder } from '../rewrite/builder.js';
 import { definePass } from '../pass.js';
@@ -256,7 +257,8 @@ class LayoutEmitter {
       const read = constReader(this.ed.program, c)!;
       const info = constInfo(c)!;
       // Placed before the first op so every later use is dominated.
-      out = this.builder(this.ed.first()).derived(`${c.name}.layout`, info.dtype, shape, (): Tensor => {
+      // The same transform as sink-transposes' constants: unit axes in front, then a transpose.
+      out = deriveConst(this.builder(this.ed.first()), { transform: 'transpose', params: { perm: core }, inputs: [c] }, `${c.name}.layout`, info.dtype, shape, (): Tensor => {
         const t = runOp('reshape', { x: read() }, { shape: ext })[0]!;
         const p = runOp('transpose', { x: t }, { perm: core })[0]!;
         return { dtype: p.dtype, shape, data: p.data };

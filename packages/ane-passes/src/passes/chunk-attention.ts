@@ -4,6 +4,7 @@
  */
 import { type Dim, type Op, type Tensor, type Value, allocData, normAxis } from '@fastvlm/graph';
 import { constInfo, constReader, splatOf } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import type { FunctionEditor } from '../ir/editor.js';
 import { RewriteBuilder } from '../rewrite/builder.js';
 import { definePass } from '../pass.js';
@@ -294,7 +295,7 @@ class AttentionEmitter {
       const info = constInfo(mask);
       if (info) {
         const read = constReader(this.b.editor.program, mask)!;
-        return this.b.derived(`${mask.name}.floor`, info.dtype, info.shape, (): Tensor => {
+        return deriveConst(this.b, { transform: 'clamp-below', params: { floor }, inputs: [mask] }, `${mask.name}.floor`, info.dtype, info.shape, (): Tensor => {
           const t = read();
           const data = allocData(t.dtype, t.data.length);
           for (let i = 0; i < data.length; i++) data[i] = Math.max(t.data[i]!, floor);

@@ -4,7 +4,8 @@
  */
 import { type Attrs, type Op, type Tensor, isStatic, numel, runOp } from '@fastvlm/graph';
 import { describeError } from '../errors.js';
-import { addComputedWeight, constReader } from '../ir/consts.js';
+import { constReader } from '../ir/consts.js';
+import { type DerivationParam, addDerivedWeight, derivationKey } from '../ir/derive.js';
 import type { FunctionEditor } from '../ir/editor.js';
 import { definePass } from '../pass.js';
 import { editFunctions } from './util.js';
@@ -52,15 +53,20 @@ export function foldOp(ed: FunctionEditor, op: Op, opts: { maxElements: number; 
       return false;
     }
   }
+  // Folding the same op on the same constants elsewhere (another function, another layer)
+  // yields the same weight.
+  const params: Record<string, DerivationParam> = { inputs: Object.entries(op.inputs).map(([k, v]) => (Array.isArray(v) ? `${k}*${v.length}` : k)) };
+  for (const [k, a] of Object.entries(attrs)) params[`attr.${k}`] = a;
   const consts = op.outputs.map((o, i) => {
     const shape = o.type.shape as readonly number[];
+    const derivation = { transform: `fold-constants.${kind}`, params: { ...params, output: i }, inputs: op.inputValues() };
     const attrsOut: Attrs =
       now !== undefined
         ? { dtype: o.type.dtype, shape: [...shape], value: Array.from(now[i]!.data) }
         : {
             dtype: o.type.dtype,
             shape: [...shape],
-            weight: addComputedWeight(ed.program, `folded.${ed.fn.name}.${o.name}`, o.type.dtype, shape, () => evaluate()[i]!, `folded ${kind}`),
+            weight: addDerivedWeight(ed.program, derivationKey(ed.program, derivation, o.type.dtype, shape), `folded.${ed.fn.name}.${o.name}`, o.type.dtype, shape, () => evaluate()[i]!, `folded ${kind}`),
           };
     return ed.add('const', {}, attrsOut, op, { hint: o.name, ...(op.loc ? { loc: op.loc } : {}) });
   });

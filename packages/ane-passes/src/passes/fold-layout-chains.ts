@@ -375,7 +375,10 @@ transposes permute the axes and reshapes regroup the factors, splitting one wher
 boundary falls inside it. When the output's factors are in input order the chain is one
 \`reshape\` (or nothing); when they are a permutation of the factors, it is one \`transpose\` of
 the input viewed as those factors, with a \`reshape\` before and/or after when the shapes need
-one. A chain whose axis boundaries do not divide its factors is no such permutation and stays.
+one. When an inner reshape cuts a factor unevenly the intermediate data is no strided view of
+the input, yet the whole chain may be: then (inputs of at most ${DEFAULT_MAP_LIMIT} elements) the index map is
+computed element by element and its factors are read off it. A chain that is no permutation of
+axes stays.
 
 A chain is folded when that removes a transpose, or ops at the same transpose count, and never
 when it would raise the rank. Inner values of a chain must have a single use; a chain that does

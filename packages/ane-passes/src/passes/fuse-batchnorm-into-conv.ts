@@ -4,6 +4,7 @@
  */
 import { type Tensor, type Value, allocData } from '@fastvlm/graph';
 import { constReader, isConst } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, any, capture, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -35,7 +36,9 @@ function fold(m: Match, b: RewriteBuilder): Value {
     for (let o = 0; o < cOut; o++) s[o] = (g ? g[o]! : 1) / Math.sqrt(v[o]! + eps);
     return s;
   };
-  const weight = b.derived(`${w.name}.bn`, dtype, w.type.shape as readonly number[], (): Tensor => {
+  const inputOf = (name: string, from = bn): Value | undefined => from.inputs[name] as Value | undefined;
+  const scaleInputs = [inputOf('variance'), inputOf('gamma')];
+  const weight = deriveConst(b, { transform: 'fuse-batchnorm-into-conv.weight', params: { eps }, inputs: [w, ...scaleInputs] }, `${w.name}.bn`, dtype, w.type.shape as readonly number[], (): Tensor => {
     const t = rW!();
     const s = scale();
     const per = t.data.length / cOut;
@@ -43,7 +46,8 @@ function fold(m: Match, b: RewriteBuilder): Value {
     for (let o = 0; o < cOut; o++) for (let k = 0; k < per; k++) data[o * per + k] = t.data[o * per + k]! * s[o]!;
     return { dtype, shape: t.shape, data };
   });
-  const bias = b.derived(`${out.name}.bn_bias`, dtype, [cOut], (): Tensor => {
+  const biasInputs = [...scaleInputs, inputOf('mean'), inputOf('beta'), inputOf('bias', conv)];
+  const bias = deriveConst(b, { transform: 'fuse-batchnorm-into-conv.bias', params: { eps }, inputs: biasInputs }, `${out.name}.bn_bias`, dtype, [cOut], (): Tensor => {
     const s = scale();
     const mean = rMean!().data;
     const beta = rBeta?.().data;

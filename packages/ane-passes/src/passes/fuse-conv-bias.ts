@@ -4,6 +4,7 @@
  */
 import { type Tensor, type Value, allocData } from '@fastvlm/graph';
 import { constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, constant, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -32,7 +33,7 @@ function fused(sign: 1 | -1) {
     const bias = conv.inputs.bias as Value | undefined;
     const readB = bias ? constReader(m.program, bias)! : undefined;
     const dtype = out.type.dtype;
-    const newBias = b.derived(`${out.name}.bias`, dtype, [cOut], (): Tensor => {
+    const newBias = deriveConst(b, { transform: 'fuse-conv-bias.bias', params: { sign }, inputs: [m.value('c'), bias] }, `${out.name}.bias`, dtype, [cOut], (): Tensor => {
       const c = readC();
       const data = allocData(dtype, cOut);
       const base = readB?.().data;

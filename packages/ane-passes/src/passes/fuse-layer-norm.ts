@@ -4,6 +4,7 @@
  */
 import { type Dim, type Op, type Tensor, type Value, normAxis } from '@fastvlm/graph';
 import { constInfo, constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, absent, capture, constant, oneOf, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -73,7 +74,7 @@ function paramFor(m: Match, b: RewriteBuilder, name: string): Value | undefined 
   const info = constInfo(c)!;
   const read = constReader(m.program, c)!;
   const shape = want as number[];
-  return b.derived(`${c.name}.ln`, info.dtype, shape, (): Tensor => {
+  return deriveConst(b, { transform: 'reshape', inputs: [c] }, `${c.name}.ln`, info.dtype, shape, (): Tensor => {
     const t = read();
     return { dtype: t.dtype, shape, data: t.data.slice() };
   });

@@ -4,6 +4,7 @@
  */
 import type { Tensor, Value } from '@fastvlm/graph';
 import { constInfo, constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type RewritePattern, absent, any, capture, oneOf, op, pattern } from '../rewrite/index.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
 
@@ -32,7 +33,7 @@ export function linearToConvPatterns(opts: { requireConstWeight: boolean }): Rew
         if (info) {
           const read = constReader(m.program, w)!;
           const shape = [o as number, i as number, 1, 1];
-          w4 = b.derived(`${w.name}.conv`, info.dtype, shape, (): Tensor => {
+          w4 = deriveConst(b, { transform: 'reshape', inputs: [w] }, `${w.name}.conv`, info.dtype, shape, (): Tensor => {
             const t = read();
             return { dtype: t.dtype, shape, data: t.data.slice() };
           });

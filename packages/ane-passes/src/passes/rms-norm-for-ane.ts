@@ -4,6 +4,7 @@
  */
 import { type Dim, type Tensor, type Value, normAxis } from '@fastvlm/graph';
 import { constInfo, constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -33,7 +34,7 @@ function broadcastGamma(m: Match, b: RewriteBuilder, gamma: Value, axes: readonl
   if (info && shape.every((d) => typeof d === 'number')) {
     const read = constReader(m.program, gamma)!;
     const s = shape as number[];
-    return b.derived(`${gamma.name}.bcast`, info.dtype, s, (): Tensor => {
+    return deriveConst(b, { transform: 'reshape', inputs: [gamma] }, `${gamma.name}.bcast`, info.dtype, s, (): Tensor => {
       const t = read();
       return { dtype: t.dtype, shape: s, data: t.data.slice() };
     });

@@ -4,6 +4,7 @@
  */
 import { type Tensor, type Value, runOp } from '@fastvlm/graph';
 import { constInfo, constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, constant, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -33,7 +34,7 @@ function permuteConst(b: RewriteBuilder, c: Value, perm: readonly number[]): Val
     return runOp('transpose', { x: t }, { perm: inv })[0]!;
   };
   const shape = inv.map((i) => ext[i]!);
-  return b.derived(`${c.name}.t`, info.dtype, shape, read);
+  return deriveConst(b, { transform: 'transpose', params: { perm: inv }, inputs: [c] }, `${c.name}.t`, info.dtype, shape, read);
 }
 
 function constRankOk(m: Match, name: string): boolean {

@@ -4,6 +4,7 @@
  */
 import { type Tensor, type Value, numel } from '@fastvlm/graph';
 import { constInfo, constReader } from '../ir/consts.js';
+import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -44,7 +45,7 @@ function rows(m: Match, b: RewriteBuilder, v: Value, start: number, size: number
     const read = constReader(m.program, v)!;
     const shape = [size, ...info.shape.slice(1)];
     const per = numel(info.shape.slice(1));
-    return b.derived(`${v.name}.part${part}`, info.dtype, shape, (): Tensor => {
+    return deriveConst(b, { transform: 'slice-rows', params: { start }, inputs: [v] }, `${v.name}.part${part}`, info.dtype, shape, (): Tensor => {
       const t = read();
       return { dtype: t.dtype, shape, data: t.data.slice(start * per, (start + size) * per) };
     });

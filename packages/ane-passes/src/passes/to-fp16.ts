@@ -16,7 +16,8 @@ import {
   getOp,
   roundToFp16,
 } from '@fastvlm/graph';
-import { addComputedWeight, sourceReader } from '../ir/consts.js';
+import { sourceReader } from '../ir/consts.js';
+import { addDerivedWeight, derivationKey } from '../ir/derive.js';
 import type { FunctionEditor } from '../ir/editor.js';
 import { definePass } from '../pass.js';
 import { editFunctions } from './util.js';
@@ -82,7 +83,8 @@ function convertFunction(ed: FunctionEditor, opts: Fp16Options, weightCache: Map
         if (half === undefined) {
           const read = sourceReader(ed.program, name);
           const shape = ed.program.weights.source(name).shape;
-          half = addComputedWeight(ed.program, `${name}.fp16`, 'fp16', shape, () => halfTensor(read(), opts.clampConstants), `fp16 of ${name}`);
+          const key = derivationKey(ed.program, { transform: 'to-fp16', params: { clamp: opts.clampConstants }, inputs: [out] }, 'fp16', shape);
+          half = addDerivedWeight(ed.program, key, `${name}.fp16`, 'fp16', shape, () => halfTensor(read(), opts.clampConstants), `fp16 of ${name}`);
           weightCache.set(name, half);
         }
         op.attrs = { ...op.attrs, dtype: 'fp16', weight: half };
