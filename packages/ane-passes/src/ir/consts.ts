@@ -138,3 +138,32 @@ export function sourceReader(program: Program, name: string): () => Tensor {
     return t;
   };
 }
+
+/**
+ * Reads a flat element range [start, start + count) of a constant without materializing the
+ * rest when its source supports range reads (synthetic and safetensors weights do), so slicing
+ * a huge weight (the split LM head) costs the slice, not the whole tensor per part.
+ */
+export function constRangeReader(program: Program, v: Value): ((start: number, count: number) => Tensor) | undefined {
+  const c = constInfo(v);
+  if (!c) return undefined;
+  if (c.inline) {
+    const values = c.inline;
+    return (start, count) => tensor(c.dtype, [count], values.slice(start, start + count));
+  }
+  const name = c.weight;
+  if (name === undefined || !program.weights.has(name)) return undefined;
+  const src = program.weights.source(name);
+  const whole = sourceReader(program, name);
+  return (start, count) => {
+    if (!src.readRange) {
+      const all = whole();
+      return { dtype: all.dtype, shape: [count], data: all.data.slice(start, start + count) };
+    }
+    const t = src.readRange(start, count);
+    if (t.dtype !== src.dtype || t.data.length !== count) {
+      throw graphError('E_WEIGHT_MISMATCH', `weight '${name}' range read gave ${t.dtype}[${t.data.length}], expected ${src.dtype}[${count}]`, { where: name });
+    }
+    return t;
+  };
+}

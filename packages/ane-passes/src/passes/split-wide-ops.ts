@@ -3,7 +3,7 @@
  * @module
  */
 import { type Tensor, type Value, numel } from '@fastvlm/graph';
-import { constInfo, constReader } from '../ir/consts.js';
+import { constInfo, constRangeReader } from '../ir/consts.js';
 import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
@@ -42,12 +42,13 @@ function rows(m: Match, b: RewriteBuilder, v: Value, start: number, size: number
   const info = constInfo(v);
   const rank = v.type.shape.length;
   if (info) {
-    const read = constReader(m.program, v)!;
+    const readRange = constRangeReader(m.program, v)!;
     const shape = [size, ...info.shape.slice(1)];
     const per = numel(info.shape.slice(1));
+    // Rows along axis 0 are one contiguous element range: read just that range.
     return deriveConst(b, { transform: 'slice-rows', params: { start }, inputs: [v] }, `${v.name}.part${part}`, info.dtype, shape, (): Tensor => {
-      const t = read();
-      return { dtype: t.dtype, shape, data: t.data.slice(start * per, (start + size) * per) };
+      const t = readRange(start * per, size * per);
+      return { dtype: t.dtype, shape, data: t.data };
     });
   }
   const begin = new Array<number>(rank).fill(0);
