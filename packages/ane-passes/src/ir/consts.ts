@@ -9,8 +9,10 @@ import {
   type StaticShape,
   type Tensor,
   type Value,
+  type WeightSource,
   computedSource,
   graphError,
+  memorySource,
   numel,
   tensor,
 } from '@fastvlm/graph';
@@ -166,4 +168,17 @@ export function constRangeReader(program: Program, v: Value): ((start: number, c
     }
     return t;
   };
+}
+
+/**
+ * The source of a const value's tensor: the weight's store source (the object, not its name, as
+ * in {@link constReader}) or an in-memory source of inline values; undefined when `v` is not a
+ * readable const.
+ */
+export function constSource(program: Program, v: Value): WeightSource | undefined {
+  const c = constInfo(v);
+  if (!c) return undefined;
+  if (c.inline) return memorySource(tensor(c.dtype, c.shape, c.inline), `inline %${v.name}`);
+  if (c.weight === undefined || !program.weights.has(c.weight)) return undefined;
+  return program.weights.source(c.weight);
 }

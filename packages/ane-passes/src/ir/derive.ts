@@ -14,10 +14,12 @@ import {
   type WeightSource,
   type WeightStore,
   computedSource,
+  graphError,
   numel,
 } from '@fastvlm/graph';
 import { DEFAULT_INLINE_LIMIT, type RewriteBuilder } from '../rewrite/builder.js';
-import { constInfo, freshWeightName } from './consts.js';
+import { constInfo, constSource, freshWeightName } from './consts.js';
+import { type ViewSpec, viewSource } from './views.js';
 
 /** A parameter of a derivation (attribute-like values). */
 export type DerivationParam = number | string | boolean | readonly (number | string | boolean)[];
@@ -117,13 +119,21 @@ export function findDerivedWeight(store: WeightStore, key: string): string | und
  * shared. `compute` must be deterministic and return a fresh tensor.
  */
 export function addDerivedWeight(program: Program, key: string | undefined, hint: string, dtype: DType, shape: StaticShape, compute: () => Tensor, describe = `computed:${hint}`): string {
+  return addDerivedSource(program, key, hint, () => computedSource(dtype, [...shape], compute, { describe }));
+}
+
+/**
+ * {@link addDerivedWeight} for a ready-made source (e.g. a streaming {@link viewSource}):
+ * `make` is called only when no entry holds derivation `key` yet.
+ */
+export function addDerivedSource(program: Program, key: string | undefined, hint: string, make: () => WeightSource): string {
   const store = program.weights;
   if (key !== undefined) {
     const hit = findDerivedWeight(store, key);
     if (hit !== undefined) return hit;
   }
   const name = freshWeightName(program, hint);
-  const src = computedSource(dtype, [...shape], compute, { describe });
+  const src = make();
   store.add(name, src);
   if (key !== undefined) {
     derivationOf.set(src, key);
@@ -141,5 +151,22 @@ export function deriveConst(b: RewriteBuilder, d: Derivation, hint: string, dtyp
   if (numel(shape) <= inlineLimit) return b.constant(dtype, shape, Array.from(compute().data), hint);
   const program = b.editor.program;
   const name = addDerivedWeight(program, derivationKey(program, d, dtype, shape), hint, dtype, shape, compute);
+  return b.weightRef(name, dtype, shape, hint);
+}
+
+/**
+ * A derived constant that is a view of constant `of` (see {@link viewSource}: a reshape or row
+ * slice of its elements, optionally cast element-wise), for rewrites. Like {@link deriveConst}
+ * it is inline up to `inlineLimit` elements, else a shared store entry; that entry streams from
+ * the parent's source chunk by chunk instead of materializing it. `of` must be a readable
+ * constant.
+ */
+export function deriveView(b: RewriteBuilder, d: Derivation, hint: string, dtype: DType, shape: StaticShape, of: Value, spec: Omit<ViewSpec, 'describe'> & { readonly describe?: string } = {}, inlineLimit = DEFAULT_INLINE_LIMIT): Value {
+  const program = b.editor.program;
+  const parent = constSource(program, of);
+  if (!parent) throw graphError('E_WEIGHT_MISSING', `cannot derive '${hint}': '${of.name}' is not a readable constant`, { where: hint });
+  const make = (): WeightSource => viewSource(parent, dtype, shape, { ...spec, describe: spec.describe ?? `computed:${hint}` });
+  if (numel(shape) <= inlineLimit) return b.constant(dtype, shape, Array.from(make().read().data), hint);
+  const name = addDerivedSource(program, derivationKey(program, d, dtype, shape), hint, make);
   return b.weightRef(name, dtype, shape, hint);
 }

@@ -2,9 +2,9 @@
  * `fuse-layer-norm`: decomposed mean/variance chains -> `layer_norm`.
  * @module
  */
-import { type Dim, type Op, type Tensor, type Value, normAxis } from '@fastvlm/graph';
-import { constInfo, constReader } from '../ir/consts.js';
-import { deriveConst } from '../ir/derive.js';
+import { type Dim, type Op, type Value, normAxis } from '@fastvlm/graph';
+import { constInfo } from '../ir/consts.js';
+import { deriveView } from '../ir/derive.js';
 import { type Match, type RewritePattern, absent, capture, constant, oneOf, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -72,12 +72,7 @@ function paramFor(m: Match, b: RewriteBuilder, name: string): Value | undefined 
   }
   if (cs.length === want.length && cs.every((s, i) => s === want[i])) return c;
   const info = constInfo(c)!;
-  const read = constReader(m.program, c)!;
-  const shape = want as number[];
-  return deriveConst(b, { transform: 'reshape', inputs: [c] }, `${c.name}.ln`, info.dtype, shape, (): Tensor => {
-    const t = read();
-    return { dtype: t.dtype, shape, data: t.data.slice() };
-  });
+  return deriveView(b, { transform: 'reshape', inputs: [c] }, `${c.name}.ln`, info.dtype, want as number[], c);
 }
 
 /** The patterns of `fuse-layer-norm`. */

@@ -2,9 +2,9 @@
  * `linear-to-conv`: `linear` on (B, S, C) -> 1x1 `conv2d` on (B, C, 1, S).
  * @module
  */
-import type { Tensor, Value } from '@fastvlm/graph';
-import { constInfo, constReader } from '../ir/consts.js';
-import { deriveConst } from '../ir/derive.js';
+import type { Value } from '@fastvlm/graph';
+import { constInfo } from '../ir/consts.js';
+import { deriveView } from '../ir/derive.js';
 import { type RewritePattern, absent, any, capture, oneOf, op, pattern } from '../rewrite/index.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
 
@@ -31,12 +31,8 @@ export function linearToConvPatterns(opts: { requireConstWeight: boolean }): Rew
         // The weight gains two unit axes: [O, I] -> [O, I, 1, 1] (same element order).
         let w4: Value;
         if (info) {
-          const read = constReader(m.program, w)!;
           const shape = [o as number, i as number, 1, 1];
-          w4 = deriveConst(b, { transform: 'reshape', inputs: [w] }, `${w.name}.conv`, info.dtype, shape, (): Tensor => {
-            const t = read();
-            return { dtype: t.dtype, shape, data: t.data.slice() };
-          });
+          w4 = deriveView(b, { transform: 'reshape', inputs: [w] }, `${w.name}.conv`, info.dtype, shape, w);
         } else {
           w4 = b.op('expand_dims', { x: w }, { axes: [2, 3] }, `${w.name}_conv`);
         }

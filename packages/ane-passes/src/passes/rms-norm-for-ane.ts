@@ -2,9 +2,9 @@
  * `rms-norm-for-ane`: `rms_norm` -> `layer_norm` over `concat([x, -x])`.
  * @module
  */
-import { type Dim, type Tensor, type Value, normAxis } from '@fastvlm/graph';
-import { constInfo, constReader } from '../ir/consts.js';
-import { deriveConst } from '../ir/derive.js';
+import { type Dim, type Value, normAxis } from '@fastvlm/graph';
+import { constInfo } from '../ir/consts.js';
+import { deriveView } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -32,12 +32,7 @@ function broadcastGamma(m: Match, b: RewriteBuilder, gamma: Value, axes: readonl
   if (shape.length === gamma.type.shape.length) return gamma;
   const info = constInfo(gamma);
   if (info && shape.every((d) => typeof d === 'number')) {
-    const read = constReader(m.program, gamma)!;
-    const s = shape as number[];
-    return deriveConst(b, { transform: 'reshape', inputs: [gamma] }, `${gamma.name}.bcast`, info.dtype, s, (): Tensor => {
-      const t = read();
-      return { dtype: t.dtype, shape: s, data: t.data.slice() };
-    });
+    return deriveView(b, { transform: 'reshape', inputs: [gamma] }, `${gamma.name}.bcast`, info.dtype, shape as number[], gamma);
   }
   return b.op('reshape', { x: gamma }, { shape }, `${gamma.name}_bcast`);
 }

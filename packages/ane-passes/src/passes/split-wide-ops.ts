@@ -2,9 +2,9 @@
  * `split-wide-ops`: splits linears and convs with too many output channels into chunks.
  * @module
  */
-import { type Tensor, type Value, numel } from '@fastvlm/graph';
-import { constInfo, constRangeReader } from '../ir/consts.js';
-import { deriveConst } from '../ir/derive.js';
+import { type Value, numel } from '@fastvlm/graph';
+import { constInfo } from '../ir/consts.js';
+import { deriveView } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
@@ -42,14 +42,10 @@ function rows(m: Match, b: RewriteBuilder, v: Value, start: number, size: number
   const info = constInfo(v);
   const rank = v.type.shape.length;
   if (info) {
-    const readRange = constRangeReader(m.program, v)!;
     const shape = [size, ...info.shape.slice(1)];
     const per = numel(info.shape.slice(1));
-    // Rows along axis 0 are one contiguous element range: read just that range.
-    return deriveConst(b, { transform: 'slice-rows', params: { start }, inputs: [v] }, `${v.name}.part${part}`, info.dtype, shape, (): Tensor => {
-      const t = readRange(start * per, size * per);
-      return { dtype: t.dtype, shape, data: t.data };
-    });
+    // Rows along axis 0 are one contiguous element range: a view reading just that range.
+    return deriveView(b, { transform: 'slice-rows', params: { start }, inputs: [v] }, `${v.name}.part${part}`, info.dtype, shape, v, { offset: start * per });
   }
   const begin = new Array<number>(rank).fill(0);
   const end = new Array<number>(rank).fill(2147483647);

@@ -16,8 +16,8 @@ import {
   getOp,
   roundToFp16,
 } from '@fastvlm/graph';
-import { sourceReader } from '../ir/consts.js';
-import { addDerivedWeight, derivationKey } from '../ir/derive.js';
+import { addDerivedSource, derivationKey } from '../ir/derive.js';
+import { viewSource } from '../ir/views.js';
 import type { FunctionEditor } from '../ir/editor.js';
 import { definePass } from '../pass.js';
 import { editFunctions } from './util.js';
@@ -81,10 +81,11 @@ function convertFunction(ed: FunctionEditor, opts: Fp16Options, weightCache: Map
         const name = op.attrs.weight as string;
         let half = weightCache.get(name);
         if (half === undefined) {
-          const read = sourceReader(ed.program, name);
-          const shape = ed.program.weights.source(name).shape;
+          const src = ed.program.weights.source(name);
+          const shape = src.shape;
           const key = derivationKey(ed.program, { transform: 'to-fp16', params: { clamp: opts.clampConstants }, inputs: [out] }, 'fp16', shape);
-          half = addDerivedWeight(ed.program, key, `${name}.fp16`, 'fp16', shape, () => halfTensor(read(), opts.clampConstants), `fp16 of ${name}`);
+          // An element-wise cast: the fp16 weight streams from its source chunk by chunk.
+          half = addDerivedSource(ed.program, key, `${name}.fp16`, () => viewSource(src, 'fp16', shape, { convert: (t) => halfTensor(t, opts.clampConstants), describe: `fp16 of ${name}` }));
           weightCache.set(name, half);
         }
         op.attrs = { ...op.attrs, dtype: 'fp16', weight: half };

@@ -28,6 +28,13 @@ export interface WeightSource {
    * {@link WeightStore.readRange} falls back to slicing {@link read}.
    */
   readRange?(start: number, count: number): Tensor;
+  /**
+   * {@link stream} restricted to the flat element range [start, start + count): the storage
+   * bytes of those elements, in chunks of about `chunkBytes`, so a slice of a large weight
+   * streams without reading (or, for generated weights, rounding) element by element. Optional;
+   * for sub-byte types `start` must fall on a byte boundary.
+   */
+  streamRange?(start: number, count: number, chunkBytes: number): Iterable<Uint8Array>;
   /** Human-readable origin, for diagnostics (e.g. `model.safetensors@1024+4096`). */
   describe(): string;
 }

@@ -120,6 +120,19 @@ describe('synthetic generator', () => {
     ), { numRuns: 200 });
   });
 
+  it('streamRange yields the bytes of the element range, as encoding readRange would (property)', () => {
+    const dts: DType[] = ['fp32', 'fp16', 'int8', 'int4', 'uint2'];
+    fc.assert(fc.property(fc.constantFrom(...dts), fc.integer({ min: 1, max: 60 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 40 }), (dt, n, a, b, chunk) => {
+      const src = syntheticSource('w', dt, [n], { seed: 4 });
+      // Sub-byte ranges start on a byte boundary (8 elements covers every width).
+      const start = dt === 'int4' || dt === 'uint2' ? (a % Math.ceil(n / 8)) * 8 : a % n;
+      const count = b % (n - start + 1);
+      expect(bytesOf(src.streamRange!(start, count, chunk))).toBe(Buffer.from(encodeTensor(src.readRange!(start, count))).toString('hex'));
+    }), { numRuns: 200 });
+    expectCode(() => syntheticSource('w', 'fp32', [4]).streamRange!(2, 3, 64), 'E_ATTR', 'outside');
+    expectCode(() => syntheticSource('w', 'int4', [16]).streamRange!(1, 2, 64), 'E_ATTR', 'byte-aligned');
+  });
+
   it('chunk k holds exactly the elements the reference generator gives for its index range', () => {
     // Counter-based: element i depends only on (key, i); rank 1 means fan_in 1, std 1.
     const src = syntheticSource('big', 'fp32', [1 << 16], { seed: 3 });

@@ -223,6 +223,21 @@ export function syntheticSource(name: string, dtype: DType, shape: StaticShape, 
   const key = syntheticKey(seed, name);
   const fixedShape = [...shape];
   const bits = dtypeInfo(dtype).bits;
+  // Elements [from, from + n) in chunks; fp16 is left unrounded, as encoding rounds it anyway.
+  const streamRange = (from: number, n: number, chunkBytes: number): Iterable<Uint8Array> => {
+    if (typeof chunkBytes !== 'number' || !Number.isFinite(chunkBytes) || chunkBytes <= 0) {
+      throw graphError('E_ATTR', `chunkBytes must be a positive number, got ${String(chunkBytes)}`, { where: name });
+    }
+    const step = Math.max(8, Math.floor((chunkBytes * 8) / bits / 8) * 8);
+    return (function* (): Generator<Uint8Array> {
+      for (let start = from; start < from + n; start += step) {
+        const k = Math.min(step, from + n - start);
+        const data = allocData(dtype, k);
+        fill(data, start, k, key, p, dtype, false);
+        yield encodeTensor({ dtype, shape: [k], data });
+      }
+    })();
+  };
   return {
     dtype,
     shape: fixedShape,
@@ -236,19 +251,12 @@ export function syntheticSource(name: string, dtype: DType, shape: StaticShape, 
       fill(data, start, k, key, p, dtype);
       return { dtype, shape: [k], data };
     },
-    stream: (chunkBytes: number): Iterable<Uint8Array> => {
-      if (typeof chunkBytes !== 'number' || !Number.isFinite(chunkBytes) || chunkBytes <= 0) {
-        throw graphError('E_ATTR', `chunkBytes must be a positive number, got ${String(chunkBytes)}`, { where: name });
+    stream: (chunkBytes: number): Iterable<Uint8Array> => streamRange(0, count, chunkBytes),
+    streamRange: (from: number, n: number, chunkBytes: number): Iterable<Uint8Array> => {
+      if (!Number.isSafeInteger(from) || !Number.isSafeInteger(n) || from < 0 || n < 0 || from + n > count || (from * bits) % 8 !== 0) {
+        throw graphError('E_ATTR', `element range [${from}, ${from + n}) is outside synthetic weight '${name}' of ${count} elements or not byte-aligned`, { where: name });
       }
-      const step = Math.max(8, Math.floor((chunkBytes * 8) / bits / 8) * 8);
-      return (function* (): Generator<Uint8Array> {
-        for (let start = 0; start < count; start += step) {
-          const k = Math.min(step, count - start);
-          const data = allocData(dtype, k);
-          fill(data, start, k, key, p, dtype, false);
-          yield encodeTensor({ dtype, shape: [k], data });
-        }
-      })();
+      return streamRange(from, n, chunkBytes);
     },
     describe: () => `synthetic ${p.text} seed=${seed} ${dtype}${formatShape(fixedShape)}`,
   };
