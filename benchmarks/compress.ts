@@ -19,7 +19,8 @@
  * at an MSE <= coremltools'. Not a test: it prints figures.
  *
  * Run: npm run bench:compress [-- --layers 24] [-- --scenarios pal4-tensor,pal4-group16,int8-channel]
- *      [-- --workers 2] [-- --dir /tmp/somewhere] [-- --keep]
+ *      [-- --workers 2] [-- --dir /tmp/somewhere] [-- --keep] [-- --ours-only]
+ * (`--workers 0` compresses on the main thread; `--ours-only` skips coremltools and the MSE.)
  * (The full run takes a while: coremltools' grouped palettization alone is several minutes.)
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
     const dense = join(dir, 'dense-fp16.mlpackage');
     const denseStats = await compileToMlPackage(built.llm!, dense, { target: 'ios18', functions: ['decode'], fsync: false });
     console.log(`fastvlm-0.5b LLM (function decode, ${layers} layers, fp16, synthetic weights): ${mib(denseStats.weightFileBytes)} of weights, ${denseStats.ops} MIL ops, built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-    console.log(`ours: ${workers} worker thread(s) for the k-means tables; machine: ${availableParallelism()} core(s); coremltools from ${PYTHON}`);
+    console.log(`ours: ${workers} worker thread(s) compressing while the main thread reads and writes; machine: ${availableParallelism()} core(s); coremltools from ${PYTHON}`);
 
     // Consts coremltools would compress but our passes leave alone (RoPE tables...): left
     // dense on its side too (op_name_configs = None), so both compress the same tensors.
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
       const oursCpu = (cpu.user + cpu.system) / 1e6;
       console.log(`ours:        ${oursSec.toFixed(2)} s wall (${oursCpu.toFixed(1)} s CPU): lift + pass ${((tPass - t) / 1000).toFixed(2)} s, compress + write ${((performance.now() - tPass) / 1000).toFixed(2)} s; ${jobs.length} weights`);
 
+      if (process.argv.includes('--ours-only')) continue;
       // 3. coremltools on the same package.
       const theirsOut = join(dir, `coremltools-${s.name}.mlpackage`);
       const r = python<{ jobs: { ok: boolean; seconds: number; cpuSeconds: number; error?: string; trace?: string }[] }>(

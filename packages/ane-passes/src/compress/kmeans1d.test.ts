@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KMeansWorkspace, kmeans1d } from './kmeans1d.js';
+import { KMeansWorkspace, LAGRANGIAN, kmeans1d } from './kmeans1d.js';
 
 /** Weighted squared error of points a..b-1 around their mean, summed naively. */
 function clusterCost(xs: readonly number[], ws: readonly number[], a: number, b: number): number {
@@ -95,6 +95,36 @@ describe('kmeans1d', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('finds the same optimum through the Lagrangian and through the layered program, ties included', () => {
+    // Evenly spaced, equally weighted points make many partitions cost the same (collinear costs).
+    const arbTies = fc.record({ n: fc.integer({ min: 5, max: 300 }), step: fc.constantFrom(1, 0.5, 3), w: fc.integer({ min: 1, max: 4 }) }).map(({ n, step, w }) => ({
+      xs: Array.from({ length: n }, (_, i) => i * step),
+      ws: Array.from({ length: n }, () => w),
+    }));
+    const before = { ...LAGRANGIAN };
+    fc.assert(
+      fc.property(fc.oneof(arbPoints(400), arbTies), fc.integer({ min: 4, max: 40 }), fc.boolean(), ({ xs, ws }, k, warm) => {
+        const shared = new KMeansWorkspace();
+        if (warm) kmeans1d(xs, ws.map((w) => w + 1), k, xs.length, shared); // a stale starting penalty
+        LAGRANGIAN.enabled = false;
+        const layered = kmeans1d(xs, ws, k, xs.length, new KMeansWorkspace());
+        LAGRANGIAN.enabled = true;
+        const fast = kmeans1d(xs, ws, k, xs.length, shared);
+        expect(fast.clusters).toBe(layered.clusters);
+        if (!close(fast.cost, layered.cost)) expect.fail(`Lagrangian cost ${fast.cost} vs layered ${layered.cost} (k=${k}, n=${xs.length})`);
+        // Its clusters are contiguous and cover every point.
+        expect(fast.starts[0]).toBe(0);
+        expect(fast.starts[fast.clusters]).toBe(xs.length);
+        for (let c = 0; c < fast.clusters; c++) expect(fast.starts[c + 1]).toBeGreaterThan(fast.starts[c]!);
+      }),
+      { numRuns: 200 },
+    );
+    LAGRANGIAN.enabled = true;
+    // Both paths ran: most clusterings through the Lagrangian, tied ones through the fallback.
+    expect(LAGRANGIAN.solved - before.solved).toBeGreaterThan(50);
+    expect(LAGRANGIAN.fallbacks - before.fallbacks).toBeGreaterThan(0);
   });
 
   it('puts every point in its own cluster when k >= n, and handles one point and one cluster', () => {

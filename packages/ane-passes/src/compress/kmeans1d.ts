@@ -3,13 +3,24 @@
  * contiguous clusters that minimizes the weighted sum of squared distances to the cluster
  * means. (In one dimension every optimal k-means clustering is contiguous in sorted order.)
  *
- * Dynamic programming over the sorted distinct values: `D[m][j]`, the least cost of the first
- * `j` points in `m` clusters, is `min_i D[m-1][i] + cost(i, j)`. The cluster cost satisfies
- * the quadrangle inequality, so the leftmost minimizing `i` is non-decreasing in `j` (and in
- * `m`: Knuth's inequality) and each layer is solved by divide and conquer over rows (the middle
- * row is scanned over its allowed columns, which bounds the columns of both halves): O(k n log n)
- * in all, the last layer a single row. Costs come from prefix sums of centered values in double precision. (SMAWK
- * gives O(k n) but measured slower here: its constant outweighs the log factor.)
+ * Two exact algorithms over the sorted distinct values, both resting on the quadrangle
+ * inequality of the cluster cost:
+ *
+ * - The Lagrangian (used first, for k >= 4): the least cost of a partition into c clusters is
+ *   convex in c, so some penalty lambda per cluster makes the penalized optimum have exactly k
+ *   clusters, and that partition is an optimal k-clustering. One penalized problem is solved in
+ *   O(n log n) by the monotone queue (a later split point, once better for some end, stays
+ *   better); the penalty is searched from the previous clustering's (the groups of one weight
+ *   are alike, so one or two solves usually suffice), then along chords of the cost curve.
+ *   When ties make no penalty give exactly k clusters, the layered program below runs instead.
+ * - The layered dynamic program: `D[m][j]`, the least cost of the first `j` points in `m`
+ *   clusters, is `min_i D[m-1][i] + cost(i, j)`. The leftmost minimizing `i` is non-decreasing
+ *   in `j` (and in `m`: Knuth's inequality), so each layer is solved by divide and conquer over
+ *   rows (the middle row is scanned over its allowed columns, which bounds both halves):
+ *   O(k n log n) in all, the last layer a single row. (SMAWK gives O(k n) but measured slower
+ *   here: its constant outweighs the log factor.)
+ *
+ * Costs come from prefix sums of centered values in double precision.
  * @module
  */
 
@@ -38,6 +49,16 @@ export class KMeansWorkspace {
   cur = new Float64Array(0);
   /** Leftmost minimizing split of every layer and row (row-major by layer). */
   arg = new Int32Array(0);
+  /** Penalized solver: values, cluster counts, last splits, queue of candidates and starts. */
+  pf = new Float64Array(0);
+  pg = new Float64Array(0);
+  pc = new Int32Array(0);
+  ps = new Int32Array(0);
+  qc = new Int32Array(0);
+  qs = new Int32Array(0);
+  /** The penalty that gave the previous clustering its size (a starting guess for the next). */
+  lambda = 0;
+  lambdaK = 0;
 
   /** Grows the buffers to hold `n` points and `k` layers. */
   ensure(n: number, k: number): void {
@@ -47,6 +68,12 @@ export class KMeansWorkspace {
       this.p2 = new Float64Array(m);
       this.prev = new Float64Array(m);
       this.cur = new Float64Array(m);
+      this.pf = new Float64Array(m);
+      this.pg = new Float64Array(m);
+      this.pc = new Int32Array(m);
+      this.ps = new Int32Array(m);
+      this.qc = new Int32Array(m);
+      this.qs = new Int32Array(m);
     }
     if (this.arg.length < k * (n + 1)) this.arg = new Int32Array(Math.max(k * (n + 1), this.arg.length * 2));
   }
@@ -132,6 +159,128 @@ function solveLayer(d: Float64Array, p2: Float64Array, cur: Float64Array, arg: I
 }
 
 /**
+ * The penalized problem: the partition minimizing cost + lambda * (number of clusters), by the
+ * monotone queue (a later split point, once better for some end, stays better for every later
+ * end, by the quadrangle inequality; each new candidate's takeover point is binary searched).
+ * Leaves the last split of the best partition of points 0..j-1 in ws.ps[j]; returns the
+ * unpenalized cost and the cluster count of the partition found.
+ */
+function penalized(d: Float64Array, p2: Float64Array, n: number, lambda: number, ws: KMeansWorkspace): { cost: number; count: number } {
+  const f = ws.pf;
+  const g = ws.pg;
+  const cnt = ws.pc;
+  const split = ws.ps;
+  const qc = ws.qc;
+  const qs = ws.qs;
+  f[0] = 0;
+  g[0] = 0;
+  cnt[0] = 0;
+  let head = 0;
+  let tail = 0;
+  qc[tail] = 0;
+  qs[tail++] = 1;
+  for (let j = 1; j <= n; j++) {
+    while (tail - head >= 2 && qs[head + 1]! <= j) head++;
+    const i = qc[head]!;
+    const sj = d[3 * j]! - d[3 * i]!;
+    const fj = p2[j]! + g[i]! - (sj * sj) / (d[3 * j + 1]! - d[3 * i + 1]!) + lambda;
+    f[j] = fj;
+    cnt[j] = cnt[i]! + 1;
+    split[j] = i;
+    if (j === n) break;
+    const gj = fj - p2[j]!;
+    g[j] = gj;
+    const pj = d[3 * j]!;
+    const wj = d[3 * j + 1]!;
+    // Drop queued candidates the new one beats from the start of their range on.
+    while (tail > head) {
+      const b = qc[tail - 1]!;
+      const at = qs[tail - 1]! > j + 1 ? qs[tail - 1]! : j + 1;
+      const pa = d[3 * at]!;
+      const wa = d[3 * at + 1]!;
+      const sn = pa - pj;
+      const so = pa - d[3 * b]!;
+      if (gj - (sn * sn) / (wa - wj) < g[b]! - (so * so) / (wa - d[3 * b + 1]!)) tail--;
+      else break;
+    }
+    if (tail === head) {
+      qc[tail] = j;
+      qs[tail++] = j + 1;
+      continue;
+    }
+    const b = qc[tail - 1]!;
+    const gb = g[b]!;
+    const pb = d[3 * b]!;
+    const wb = d[3 * b + 1]!;
+    let lo = (qs[tail - 1]! > j + 1 ? qs[tail - 1]! : j + 1) + 1;
+    if (lo > n) continue;
+    const sn = d[3 * n]! - pj;
+    const so = d[3 * n]! - pb;
+    if (!(gj - (sn * sn) / (d[3 * n + 1]! - wj) < gb - (so * so) / (d[3 * n + 1]! - wb))) continue;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const pm = d[3 * mid]!;
+      const wm = d[3 * mid + 1]!;
+      const a = pm - pj;
+      const c = pm - pb;
+      if (gj - (a * a) / (wm - wj) < gb - (c * c) / (wm - wb)) hi = mid;
+      else lo = mid + 1;
+    }
+    qc[tail] = j;
+    qs[tail++] = lo;
+  }
+  return { cost: f[n]! - lambda * cnt[n]!, count: cnt[n]! };
+}
+
+/**
+ * Exact k-means through the Lagrangian: the cost of the best partition into c clusters is convex
+ * in c (the quadrangle inequality), so a penalty lambda exists whose penalized optimum has
+ * exactly k clusters, and that partition is an optimal k-clustering. The penalty is searched
+ * from the previous clustering's (groups of one weight are alike, so one solve often suffices),
+ * then by the chord between the nearest larger and smaller partitions found. Returns false
+ * when no penalty gives exactly k clusters within a few solves (ties: collinear costs), in
+ * which case the caller runs the layered dynamic program. Fills `starts`.
+ */
+function lagrangian(d: Float64Array, p2: Float64Array, n: number, k: number, ws: KMeansWorkspace, starts: Int32Array): boolean {
+  const whole = p2[n]! - (d[3 * n]! * d[3 * n]!) / d[3 * n + 1]!;
+  let loC = n;
+  let loF = 0;
+  let hiC = 1;
+  let hiF = whole > 0 ? whole : 0;
+  // A first guess: the previous penalty, rescaled for a different k (marginal gains of
+  // 1-D k-means fall roughly like c^-3), else the chord of the trivial partitions.
+  let lambda = ws.lambda > 0 ? ws.lambda * (ws.lambdaK / k) ** 3 : (hiF - loF) / (loC - hiC);
+  for (let iter = 0; iter < 24; iter++) {
+    if (!(lambda > 0) || !Number.isFinite(lambda)) return false;
+    const r = penalized(d, p2, n, lambda, ws);
+    if (r.count === k) {
+      ws.lambda = lambda;
+      ws.lambdaK = k;
+      let j = n;
+      for (let c = k; c >= 1; c--) {
+        starts[c] = j;
+        j = ws.ps[j]!;
+      }
+      starts[0] = 0;
+      return j === 0;
+    }
+    if (r.count > k) {
+      if (r.count >= loC) return false;
+      loC = r.count;
+      loF = r.cost;
+    } else {
+      if (r.count <= hiC) return false;
+      hiC = r.count;
+      hiF = r.cost;
+    }
+    // The penalty at which the two bracketing partitions cost the same.
+    lambda = iter === 0 && ws.lambda > 0 ? lambda * (r.count / k) ** 3 : (hiF - loF) / (loC - hiC);
+  }
+  return false;
+}
+
+/**
  * Clusters `n` points with values `xs[0..n)` (strictly increasing) and positive weights
  * `ws[0..n)` into at most `k` clusters, exactly. With `k >= n` every point is its own cluster.
  */
@@ -180,6 +329,13 @@ export function kmeans1d(xs: ArrayLike<number>, ws: ArrayLike<number>, k: number
     const c = p2[b]! - p2[a]! - (s * s) / (d[3 * b + 1]! - d[3 * a + 1]!);
     return c > 0 ? c : 0;
   };
+  if (kk >= 4 && LAGRANGIAN.enabled) {
+    if (lagrangian(d, p2, n, kk, workspace, starts)) {
+      LAGRANGIAN.solved++;
+      return finish(d, p2, n, kk, mu, starts, centroids, segCost);
+    }
+    LAGRANGIAN.fallbacks++;
+  }
   let prev = workspace.prev;
   let cur = workspace.cur;
   prev[0] = Infinity;
@@ -205,6 +361,11 @@ export function kmeans1d(xs: ArrayLike<number>, ws: ArrayLike<number>, k: number
     starts[m - 1] = j;
   }
   starts[0] = 0;
+  return finish(d, p2, n, kk, mu, starts, centroids, segCost);
+}
+
+/** Means and total cost of the clusters given by `starts`. */
+function finish(d: Float64Array, _p2: Float64Array, _n: number, kk: number, mu: number, starts: Int32Array, centroids: Float64Array, segCost: (a: number, b: number) => number): KMeans1dResult {
   let total = 0;
   for (let c = 0; c < kk; c++) {
     const a = starts[c]!;
@@ -214,3 +375,9 @@ export function kmeans1d(xs: ArrayLike<number>, ws: ArrayLike<number>, k: number
   }
   return { clusters: kk, centroids, starts, cost: total };
 }
+
+/**
+ * The Lagrangian fast path: a switch (tests compare both paths) and counts of the clusterings
+ * it solved and of those it left to the layered program (per thread).
+ */
+export const LAGRANGIAN = { enabled: true, solved: 0, fallbacks: 0 };

@@ -76,6 +76,40 @@ export function forEachBlockRun(shape: readonly number[], grid: readonly number[
   }
 }
 
+/**
+ * Widens [vmin[b], vmax[b]] by elements start..end-1 of an fp16 weight, keeping their values
+ * in `row` (the fused per-row path then quantizes from there, not from the table again).
+ */
+function rangeFp16Row(bits: Uint16Array, table: Float32Array, start: number, end: number, b: number, vmin: Float64Array, vmax: Float64Array, row: Float64Array): void {
+  let lo = vmin[b]!;
+  let hi = vmax[b]!;
+  for (let e = start, k = 0; e < end; e++, k++) {
+    const x = table[bits[e]!]!;
+    row[k] = x;
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+  }
+  vmin[b] = lo;
+  vmax[b] = hi;
+}
+
+/** {@link quantizeRunFp16} over values already decoded into `row`. */
+function quantizeRow(row: Float64Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
+  const inv = 1 / s;
+  for (let e = start, k = 0; e < end; e++, k++) {
+    const x = row[k]!;
+    const t = x * inv;
+    let q = Math.floor(t + 0.5);
+    const d = t + 0.5 - q;
+    const band = Math.abs(t) * 4.8828125e-4 + 1e-9;
+    if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(x / s));
+    q += zp;
+    q = q < qmin ? qmin : q;
+    q = q > qmax ? qmax : q;
+    out[e] = q & 255;
+  }
+}
+
 /** Widens [vmin[b], vmax[b]] by elements start..end-1 of an fp16 weight (bit patterns). */
 function rangeFp16(bits: Uint16Array, table: Float32Array, start: number, end: number, b: number, vmin: Float64Array, vmax: Float64Array): void {
   let lo = vmin[b]!;
@@ -110,13 +144,16 @@ function rangeFp32(vals: Float32Array, start: number, end: number, b: number, vm
  * exact path runs for a few percent of the elements only.
  */
 function quantizeRunFp16(bits: Uint16Array, table: Float32Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
+  // The reciprocal's product is within a few double ulps of the quotient, far inside the band.
+  const inv = 1 / s;
   for (let e = start; e < end; e++) {
-    const t = table[bits[e]!]! / s;
+    const x = table[bits[e]!]!;
+    const t = x * inv;
     // Nearest integer (halves up); d is how far t + 0.5 is above that integer.
     let q = Math.floor(t + 0.5);
     const d = t + 0.5 - q;
     const band = Math.abs(t) * 4.8828125e-4 + 1e-9;
-    if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(t));
+    if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(x / s));
     q += zp;
     q = q < qmin ? qmin : q;
     q = q > qmax ? qmax : q;
@@ -126,12 +163,14 @@ function quantizeRunFp16(bits: Uint16Array, table: Float32Array, start: number, 
 
 /** {@link quantizeRunFp16} for fp32 weights (the quotient rounded to fp32: a much finer band). */
 function quantizeRunFp32(vals: Float32Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
+  const inv = 1 / s;
   for (let e = start; e < end; e++) {
-    const t = vals[e]! / s;
+    const x = vals[e]!;
+    const t = x * inv;
     let q = Math.floor(t + 0.5);
     const d = t + 0.5 - q;
     const band = Math.abs(t) * 1.1920928955078125e-7 + 1e-12;
-    if (d <= band || d >= 1 - band) q = roundHalfEven(Math.fround(t));
+    if (d <= band || d >= 1 - band) q = roundHalfEven(Math.fround(x / s));
     q += zp;
     q = q < qmin ? qmin : q;
     q = q > qmax ? qmax : q;
@@ -160,19 +199,15 @@ export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutpu
   const bits = half ? w.bits : undefined;
   const vals = half ? undefined : w.values;
   const op = half ? fp16Op : Math.fround;
-  // Pass 1: minimum and maximum per block.
-  const vmin = new Float64Array(blocks).fill(Infinity);
-  const vmax = new Float64Array(blocks).fill(-Infinity);
-  forEachBlockRun(w.shape, p.grid, (start, len, b) => {
-    if (bits) rangeFp16(bits, table, start, start + len, b, vmin, vmax);
-    else rangeFp32(vals!, start, start + len, b, vmin, vmax);
-  });
-  // Per-block parameters, with numpy's arithmetic in the weight's dtype.
   const { min: qmin, max: qmax } = quantRange(p.dtype, p.symmetric);
   const scale = out?.scale ?? new Float32Array(blocks);
   const signedSym = p.symmetric && !p.dtype.startsWith('u');
   const offset = signedSym ? undefined : (out?.offset ?? new Int32Array(blocks));
-  for (let b = 0; b < blocks; b++) {
+  const vmin = new Float64Array(blocks).fill(Infinity);
+  const vmax = new Float64Array(blocks).fill(-Infinity);
+  const bytes = out?.bytes ?? new Uint8Array(n);
+  /** Scale and zero point of block b from its range, with numpy's arithmetic in the weight's dtype. */
+  const params = (b: number): void => {
     let lo: number;
     let hi: number;
     if (p.symmetric) {
@@ -193,20 +228,43 @@ export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutpu
         offset[b] = Math.min(qmax, Math.max(qmin, zp));
       }
     }
-  }
-  // Pass 2: q = clip(round(w / scale) + zero_point), stored as bytes (two's complement).
-  const bytes = out?.bytes ?? new Uint8Array(n);
-  forEachBlockRun(w.shape, p.grid, (start, len, b) => {
+  };
+  /** q = clip(round(w / scale) + zero_point) over one run of block b, as bytes (two's complement). */
+  const quantize = (start: number, end: number, b: number): void => {
     const s = scale[b]!;
     const zp = offset ? offset[b]! : 0;
-    const end = start + len;
-    if (s === 0) {
-      bytes.fill(zp & 255, start, end);
-      return;
-    }
-    if (bits) quantizeRunFp16(bits, table, start, end, s, zp, qmin, qmax, bytes);
+    if (s === 0) bytes.fill(zp & 255, start, end);
+    else if (bits) quantizeRunFp16(bits, table, start, end, s, zp, qmin, qmax, bytes);
     else quantizeRunFp32(vals!, start, end, s, zp, qmin, qmax, bytes);
-  });
+  };
+  const range = (start: number, end: number, b: number): void => {
+    if (bits) rangeFp16(bits, table, start, end, b, vmin, vmax);
+    else rangeFp32(vals!, start, end, b, vmin, vmax);
+  };
+  // When every block lies within one row (per output channel, per block), each run is a whole
+  // block: range, parameters and quantization in one visit while the run is in cache.
+  const rowBlocks = p.grid.every((g, i) => i === p.grid.length - 1 || g === w.shape[i]);
+  if (rowBlocks && bits) {
+    const row = new Float64Array(w.shape[w.shape.length - 1]!);
+    forEachBlockRun(w.shape, p.grid, (start, len, b) => {
+      rangeFp16Row(bits, table, start, start + len, b, vmin, vmax, row);
+      params(b);
+      const s = scale[b]!;
+      const zp = offset ? offset[b]! : 0;
+      if (s === 0) bytes.fill(zp & 255, start, start + len);
+      else quantizeRow(row, start, start + len, s, zp, qmin, qmax, bytes);
+    });
+  } else if (rowBlocks) {
+    forEachBlockRun(w.shape, p.grid, (start, len, b) => {
+      range(start, start + len, b);
+      params(b);
+      quantize(start, start + len, b);
+    });
+  } else {
+    forEachBlockRun(w.shape, p.grid, (start, len, b) => range(start, start + len, b));
+    for (let b = 0; b < blocks; b++) params(b);
+    forEachBlockRun(w.shape, p.grid, (start, len, b) => quantize(start, start + len, b));
+  }
   const data = p.dtype.startsWith('u') ? bytes : new Int8Array(bytes.buffer, bytes.byteOffset, n);
   return { data, scale, offset, grid: p.grid };
 }

@@ -16,7 +16,7 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { compressError } from './errors.js';
 import type { QuantParams } from './linear.js';
@@ -138,7 +138,8 @@ interface PoolWorker {
  * module (workspace packages resolved to their sources).
  */
 function startWorker(data: Record<string, unknown>, transfer: MessagePort[]): Worker {
-  const url = import.meta.url;
+  // In the CommonJS build `import.meta` is empty and the bundle is `__filename`.
+  const url = typeof __filename === 'string' && !import.meta.url ? pathToFileURL(__filename).href : import.meta.url;
   const workerData = { tag: WORKER_TAG, ...data };
   if (!url.endsWith('.ts')) return new Worker(new URL(url), { workerData, transferList: transfer });
   const req = createRequire(url);
