@@ -15,7 +15,7 @@
  * @module
  */
 import { fp16Op, roundHalfEven } from './numpy-round.js';
-import { type WeightValues, count, fp16Values } from './values.js';
+import { type WeightValues, checkFinite, count, fp16Values } from './values.js';
 
 /** Quantized integer types. */
 export const QUANT_DTYPES = ['int8', 'uint8', 'int4', 'uint4'] as const;
@@ -80,17 +80,22 @@ export function forEachBlockRun(shape: readonly number[], grid: readonly number[
  * Widens [vmin[b], vmax[b]] by elements start..end-1 of an fp16 weight, keeping their values
  * in `row` (the fused per-row path then quantizes from there, not from the table again).
  */
-function rangeFp16Row(bits: Uint16Array, table: Float32Array, start: number, end: number, b: number, vmin: Float64Array, vmax: Float64Array, row: Float64Array): void {
+function rangeFp16Row(bits: Uint16Array, table: Float32Array, start: number, end: number, b: number, vmin: Float64Array, vmax: Float64Array, row: Float64Array): boolean {
   let lo = vmin[b]!;
   let hi = vmax[b]!;
+  // Non-finite patterns have an all-ones exponent: (e + 0x400) reaches bit 15 only for them.
+  let bad = 0;
   for (let e = start, k = 0; e < end; e++, k++) {
-    const x = table[bits[e]!]!;
+    const h = bits[e]!;
+    bad |= ((h & 0x7c00) + 0x400) & 0x8000;
+    const x = table[h]!;
     row[k] = x;
     lo = x < lo ? x : lo;
     hi = x > hi ? x : hi;
   }
   vmin[b] = lo;
   vmax[b] = hi;
+  return bad !== 0;
 }
 
 /** {@link quantizeRunFp16} over values already decoded into `row`. */
@@ -189,9 +194,11 @@ export interface QuantOutputs {
 
 /**
  * Quantizes `w`. Errors of the dequantized values: at most half a scale step plus the
- * rounding of the quotient (and of the zero point) in the weight's dtype.
+ * rounding of the quotient (and of the zero point) in the weight's dtype. With `check` (the
+ * tensor's name), NaN and infinite values raise E_COMPRESS_NONFINITE (found while reading the
+ * values when possible, instead of a separate pass).
  */
-export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutputs): QuantResult {
+export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutputs, check?: string): QuantResult {
   const n = count(w.shape);
   const blocks = count(p.grid);
   const half = w.dtype === 'fp16';
@@ -244,10 +251,11 @@ export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutpu
   // When every block lies within one row (per output channel, per block), each run is a whole
   // block: range, parameters and quantization in one visit while the run is in cache.
   const rowBlocks = p.grid.every((g, i) => i === p.grid.length - 1 || g === w.shape[i]);
+  if (check !== undefined && !(rowBlocks && bits)) checkFinite(w, check);
   if (rowBlocks && bits) {
     const row = new Float64Array(w.shape[w.shape.length - 1]!);
     forEachBlockRun(w.shape, p.grid, (start, len, b) => {
-      rangeFp16Row(bits, table, start, start + len, b, vmin, vmax, row);
+      if (rangeFp16Row(bits, table, start, start + len, b, vmin, vmax, row) && check !== undefined) checkFinite(w, check);
       params(b);
       const s = scale[b]!;
       const zp = offset ? offset[b]! : 0;

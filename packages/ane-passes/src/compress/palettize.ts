@@ -287,10 +287,9 @@ export function palettizeGroups(w: WeightValues, p: PaletteParams, g0: number, g
   }
 }
 
-let mainWorkspace: PaletteWorkspace | undefined;
 
 /** Palettizes a whole weight on this thread. */
-export function palettize(w: WeightValues, p: PaletteParams, ws: PaletteWorkspace = (mainWorkspace ??= new PaletteWorkspace())): PaletteResult {
+export function palettize(w: WeightValues, p: PaletteParams, ws: PaletteWorkspace = new PaletteWorkspace()): PaletteResult {
   const groups = groupCount(w.shape, p);
   const res: PaletteResult = { groups, lut: new Float32Array(groups << p.nbits), indices: new Uint8Array(count(w.shape)), clusters: new Int32Array(groups) };
   palettizeGroups(w, p, 0, groups, res, ws);
@@ -298,7 +297,7 @@ export function palettize(w: WeightValues, p: PaletteParams, ws: PaletteWorkspac
 }
 
 /** Indices of `w` for tables computed earlier (`lut`, `clusters` of a {@link PaletteResult}). */
-export function assignPalette(w: WeightValues, p: PaletteParams, lut: Float32Array, clusters: Int32Array, ws: PaletteWorkspace = (mainWorkspace ??= new PaletteWorkspace())): Uint8Array {
+export function assignPalette(w: WeightValues, p: PaletteParams, lut: Float32Array, clusters: Int32Array, ws: PaletteWorkspace = new PaletteWorkspace()): Uint8Array {
   const groups = groupCount(w.shape, p);
   const res: PaletteResult = { groups, lut: Float32Array.from(lut), indices: new Uint8Array(count(w.shape)), clusters: Int32Array.from(clusters) };
   palettizeGroups(w, p, 0, groups, res, ws, 'indices');

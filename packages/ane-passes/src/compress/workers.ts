@@ -93,13 +93,20 @@ function runTask(t: Task, ws: PaletteWorkspace): void {
     const perRow = count(t.params.grid.slice(1));
     const shape = [rows, ...t.shape.slice(1)];
     const sub: WeightValues = w.dtype === 'fp16' ? { dtype: 'fp16', shape, bits: w.bits.subarray(t.r0 * inner, t.r1 * inner) } : { dtype: 'fp32', shape, values: w.values.subarray(t.r0 * inner, t.r1 * inner) };
-    checkFinite(sub, t.name);
     const grid = t.r0 === 0 && t.r1 === t.shape[0] ? t.params.grid : [rows, ...t.params.grid.slice(1)];
-    quantizeLinear(sub, { ...t.params, grid }, {
+    const blocks = grid === t.params.grid ? count(grid) : rows * perRow;
+    const out = {
       bytes: new Uint8Array(t.bytes, t.r0 * inner, rows * inner),
-      scale: new Float32Array(t.scale, 4 * t.r0 * perRow, grid === t.params.grid ? count(grid) : rows * perRow),
-      offset: new Int32Array(t.offset, 4 * t.r0 * perRow, grid === t.params.grid ? count(grid) : rows * perRow),
-    });
+      scale: new Float32Array(t.scale, 4 * t.r0 * perRow, blocks),
+      offset: new Int32Array(t.offset, 4 * t.r0 * perRow, blocks),
+    };
+    try {
+      quantizeLinear(sub, { ...t.params, grid }, out, t.name);
+    } catch (e) {
+      // Report the element's index in the whole weight, not in this task's rows.
+      if ((e as { code?: string }).code === 'E_COMPRESS_NONFINITE') checkFinite(w, t.name);
+      throw e;
+    }
   }
 }
 
@@ -107,11 +114,11 @@ function runTask(t: Task, ws: PaletteWorkspace): void {
 if (!isMainThread && (workerData as { tag?: string } | null)?.tag === WORKER_TAG) {
   const { port, done } = workerData as { port: MessagePort; done: SharedArrayBuffer };
   const finished = new Int32Array(done);
-  const ws = new PaletteWorkspace();
   port.on('message', (t: Task) => {
     const status: Status = new Int32Array(t.status);
     try {
-      runTask(t, ws);
+      // A fresh workspace per task: results must not depend on which tasks this worker ran before.
+      runTask(t, new PaletteWorkspace());
     } catch (e) {
       const err = e as { message?: string; code?: string };
       port.postMessage({ job: t.job, message: err.message ?? String(e), code: err.code ?? '' });
