@@ -107,7 +107,7 @@ describe('kmeans1d', () => {
     fc.assert(
       fc.property(fc.oneof(arbPoints(400), arbTies), fc.integer({ min: 4, max: 40 }), fc.boolean(), ({ xs, ws }, k, warm) => {
         const shared = new KMeansWorkspace();
-        if (warm) kmeans1d(xs, ws.map((w) => w + 1), k, xs.length, shared); // a stale starting penalty
+        if (warm) kmeans1d(xs, ws.map((w) => w + 1), k, xs.length, shared); // a reused workspace must not matter
         LAGRANGIAN.enabled = false;
         const layered = kmeans1d(xs, ws, k, xs.length, new KMeansWorkspace());
         LAGRANGIAN.enabled = true;

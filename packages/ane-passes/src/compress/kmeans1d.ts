@@ -10,9 +10,9 @@
  *   convex in c, so some penalty lambda per cluster makes the penalized optimum have exactly k
  *   clusters, and that partition is an optimal k-clustering. One penalized problem is solved in
  *   O(n log n) by the monotone queue (a later split point, once better for some end, stays
- *   better); the penalty is searched from the previous clustering's (the groups of one weight
- *   are alike, so one or two solves usually suffice), then along chords of the cost curve.
- *   When ties make no penalty give exactly k clusters, the layered program below runs instead.
+ *   better); the penalty is searched from the previous group's (or an estimate of quantization
+ *   theory), then along chords of the cost curve (one to three solves for typical weights). When ties make no penalty give
+ *   exactly k clusters, the layered program below runs instead.
  * - The layered dynamic program: `D[m][j]`, the least cost of the first `j` points in `m`
  *   clusters, is `min_i D[m-1][i] + cost(i, j)`. The leftmost minimizing `i` is non-decreasing
  *   in `j` (and in `m`: Knuth's inequality), so each layer is solved by divide and conquer over
@@ -56,9 +56,12 @@ export class KMeansWorkspace {
   ps = new Int32Array(0);
   qc = new Int32Array(0);
   qs = new Int32Array(0);
-  /** The penalty that gave the previous clustering its size (a starting guess for the next). */
-  lambda = 0;
-  lambdaK = 0;
+  /**
+   * The penalty of the previous clustering (and its k), a starting guess for the next: groups of
+   * one weight are alike. Reset it (0) wherever results must not depend on what came before.
+   */
+  hint = 0;
+  hintK = 0;
 
   /** Grows the buffers to hold `n` points and `k` layers. */
   ensure(n: number, k: number): void {
@@ -236,27 +239,35 @@ function penalized(d: Float64Array, p2: Float64Array, n: number, lambda: number,
 /**
  * Exact k-means through the Lagrangian: the cost of the best partition into c clusters is convex
  * in c (the quadrangle inequality), so a penalty lambda exists whose penalized optimum has
- * exactly k clusters, and that partition is an optimal k-clustering. The penalty is searched
- * from the previous clustering's (groups of one weight are alike, so one solve often suffices),
- * then by the chord between the nearest larger and smaller partitions found. Returns false
- * when no penalty gives exactly k clusters within a few solves (ties: collinear costs), in
- * which case the caller runs the layered dynamic program. Fills `starts`.
+ * exactly k clusters, and that partition is an optimal k-clustering. The search starts from an
+ * estimate made from this group's values only (so the clustering found, among equally good
+ * ones, never depends on what was clustered before), moves by the rate the count changes with
+ * the penalty while only one side of k is known, then along chords of the cost curve between
+ * the nearest larger and smaller partitions found, bisecting (geometrically) when a chord makes
+ * no progress. With a hint in the workspace (the previous clustering's penalty) the search
+ * starts there instead: one solve usually suffices for the next group of the same weight. Returns false when no penalty gives exactly k clusters (ties: collinear costs),
+ * in which case the caller runs the layered dynamic program. Fills `starts`.
  */
 function lagrangian(d: Float64Array, p2: Float64Array, n: number, k: number, ws: KMeansWorkspace, starts: Int32Array): boolean {
   const whole = p2[n]! - (d[3 * n]! * d[3 * n]!) / d[3 * n + 1]!;
+  if (!(whole > 0)) return false;
+  // Bracket: a partition with more than k clusters (lo) and one with fewer (hi), with the
+  // penalties that produced them.
   let loC = n;
   let loF = 0;
+  let loL = 0;
   let hiC = 1;
-  let hiF = whole > 0 ? whole : 0;
-  // A first guess: the previous penalty, rescaled for a different k (marginal gains of
-  // 1-D k-means fall roughly like c^-3), else the chord of the trivial partitions.
-  let lambda = ws.lambda > 0 ? ws.lambda * (ws.lambdaK / k) ** 3 : (hiF - loF) / (loC - hiC);
-  for (let iter = 0; iter < 24; iter++) {
-    if (!(lambda > 0) || !Number.isFinite(lambda)) return false;
+  let hiF = whole;
+  let hiL = Infinity;
+  // High-resolution quantization theory: the error falls like f(1) * c / k^2 (c about 2.7 for a
+  // normal distribution), so the k-th cluster's marginal gain is about 2 c f(1) / k^3.
+  let lambda = ws.hint > 0 ? ws.hint * (ws.hintK / k) ** 3 : (5.4 * whole) / (k * k * k);
+  for (let iter = 0; iter < 40; iter++) {
     const r = penalized(d, p2, n, lambda, ws);
+    LAGRANGIAN.solves++;
     if (r.count === k) {
-      ws.lambda = lambda;
-      ws.lambdaK = k;
+      ws.hint = lambda;
+      ws.hintK = k;
       let j = n;
       for (let c = k; c >= 1; c--) {
         starts[c] = j;
@@ -265,17 +276,32 @@ function lagrangian(d: Float64Array, p2: Float64Array, n: number, k: number, ws:
       starts[0] = 0;
       return j === 0;
     }
+    let progress: boolean;
     if (r.count > k) {
-      if (r.count >= loC) return false;
-      loC = r.count;
-      loF = r.cost;
+      progress = r.count < loC;
+      if (progress) {
+        loC = r.count;
+        loF = r.cost;
+      }
+      loL = Math.max(loL, lambda);
     } else {
-      if (r.count <= hiC) return false;
-      hiC = r.count;
-      hiF = r.cost;
+      progress = r.count > hiC;
+      if (progress) {
+        hiC = r.count;
+        hiF = r.cost;
+      }
+      hiL = Math.min(hiL, lambda);
     }
-    // The penalty at which the two bracketing partitions cost the same.
-    lambda = iter === 0 && ws.lambda > 0 ? lambda * (r.count / k) ** 3 : (hiF - loF) / (loC - hiC);
+    if (hiL === Infinity) lambda *= Math.max(1.25, (r.count / k) ** 3);
+    else if (loL === 0) lambda *= Math.min(0.8, (r.count / k) ** 3);
+    else {
+      // The penalty at which the two bracketing partitions cost the same, kept strictly inside
+      // the penalty bracket; a geometric bisection when that fails or made no progress.
+      const chord = (hiF - loF) / (loC - hiC);
+      lambda = progress && chord > loL && chord < hiL ? chord : Math.sqrt(loL * hiL);
+      if (!(hiL - loL > 1e-12 * hiL)) return false;
+    }
+    if (!(lambda > 0) || !Number.isFinite(lambda)) return false;
   }
   return false;
 }
@@ -298,6 +324,8 @@ export function kmeans1d(xs: ArrayLike<number>, ws: ArrayLike<number>, k: number
     return { clusters: n, centroids, starts, cost: 0 };
   }
   workspace.ensure(n, kk);
+  // The shared default workspace carries no warm start between unrelated calls.
+  if (workspace === defaultWorkspace) workspace.hint = 0;
   const d = workspace.d;
   const p2 = workspace.p2;
   // Center the values so the prefix sums of squares keep their precision.
@@ -380,4 +408,4 @@ function finish(d: Float64Array, _p2: Float64Array, _n: number, kk: number, mu: 
  * The Lagrangian fast path: a switch (tests compare both paths) and counts of the clusterings
  * it solved and of those it left to the layered program (per thread).
  */
-export const LAGRANGIAN = { enabled: true, solved: 0, fallbacks: 0 };
+export const LAGRANGIAN = { enabled: true, solved: 0, fallbacks: 0, solves: 0 };

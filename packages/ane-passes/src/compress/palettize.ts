@@ -278,9 +278,17 @@ function uniformGroup(w: WeightValues, p: PaletteParams, g: number, res: Palette
  */
 export type PaletteWork = 'both' | 'tables' | 'indices';
 
+/**
+ * Groups per k-means warm-start chain: each group starts its penalty search from the previous
+ * group's, except at multiples of this, where the chain restarts. Work is split across threads
+ * at these boundaries only, so the tables never depend on the number of threads.
+ */
+export const HINT_CHAIN = 64;
+
 /** Palettizes groups `g0 .. g1-1` of `w` into `res` (shared by the main thread and workers). */
 export function palettizeGroups(w: WeightValues, p: PaletteParams, g0: number, g1: number, res: PaletteResult, ws: PaletteWorkspace, what: PaletteWork = 'both'): void {
   for (let g = g0; g < g1; g++) {
+    if (g % HINT_CHAIN === 0 || g === g0) ws.kmeans.hint = 0;
     if (p.mode === 'uniform') uniformGroup(w, p, g, res, what);
     else if (w.dtype === 'fp16') kmeansFp16(w, p, g, res, ws, what);
     else kmeansFp32(w, p, g, res, ws, what);

@@ -98,6 +98,29 @@ describe('compression on worker threads', () => {
     expect(contents(pre)).toEqual(contents(inline));
   });
 
+  it('gives the same tables however many threads split the groups (warm starts restart every 64 groups)', async () => {
+    const make = (): ReturnType<typeof parseProgram> => {
+      const store = new WeightStore();
+      store.add('g', memorySource(seeded([400, 24], 99)));
+      return parseProgram(
+        `func main(%x: fp16[1,24]) -> (%y) {
+  %g = const() {dtype="fp16", shape=[400,24], weight="g"} : fp16[400,24]
+  %y = linear(x=%x, weight=%g) : fp16[1,400]
+  return %y
+}
+`,
+        store,
+      );
+    };
+    const settings = { ...PAL, granularity: 'per_grouped_channel' as const, groupSize: 1, nbits: 3 };
+    const inline = make();
+    palettizeProgram(inline, palettizeRulesFromOptions(settings));
+    const viaWorkers = make();
+    const { jobs } = palettizeProgram(viaWorkers, palettizeRulesFromOptions(settings));
+    const got = await withCompressWorkers(jobs, async () => contents(viaWorkers), { pool });
+    expect(got).toEqual(contents(inline));
+  });
+
   it('reports a NaN weight from a worker as E_COMPRESS_NONFINITE naming the tensor', async () => {
     for (const kind of ['palettize', 'quantize'] as const) {
       const p = program(true);

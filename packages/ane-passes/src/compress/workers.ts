@@ -22,7 +22,7 @@ import { compressError } from './errors.js';
 import type { QuantParams } from './linear.js';
 import { quantizeLinear } from './linear.js';
 import type { PaletteJob } from './jobs.js';
-import { type PaletteParams, type PaletteResult, PaletteWorkspace, groupCount, palettizeGroups } from './palettize.js';
+import { HINT_CHAIN, type PaletteParams, type PaletteResult, PaletteWorkspace, groupCount, palettizeGroups } from './palettize.js';
 import { type WeightValues, checkFinite, count } from './values.js';
 
 const WORKER_TAG = 'fastvlm-compress-worker';
@@ -275,12 +275,14 @@ export function submitPalette(pool: CompressPool, id: number, name: string, w: W
   const clusters = new SharedArrayBuffer(4 * groups);
   const indices = new SharedArrayBuffer(what === 'both' ? n : 0);
   const statusBuf = new SharedArrayBuffer(8);
-  // Enough group ranges to keep every worker busy, each still a good amount of work.
-  const parts = Math.max(1, Math.min(groups, pool.size * 4));
+  // Enough group ranges to keep every worker busy, each still a good amount of work, cut at
+  // warm-start chain boundaries only (so the tables do not depend on the thread count).
+  const chains = Math.ceil(groups / HINT_CHAIN);
+  const parts = Math.max(1, Math.min(chains, pool.size * 4));
   let tasks = 0;
   for (let k = 0; k < parts; k++) {
-    const g0 = Math.floor((k * groups) / parts);
-    const g1 = Math.floor(((k + 1) * groups) / parts);
+    const g0 = Math.min(groups, Math.floor((k * chains) / parts) * HINT_CHAIN);
+    const g1 = Math.min(groups, Math.floor(((k + 1) * chains) / parts) * HINT_CHAIN);
     if (g1 <= g0) continue;
     pool.post({ kind: 'palette', job: id, name, dtype: w.dtype, shape: [...w.shape], input, params, g0, g1, what, check: tasks === 0, lut, clusters, indices, status: statusBuf });
     tasks++;
