@@ -35,6 +35,7 @@ export {
 } from './settings.js';
 export { COMPRESSED_OPS, DEFAULT_WEIGHT_CONSUMERS, findCandidates, type Candidate } from './candidates.js';
 export { PaletteJob, QuantJob, type PaletteSolver } from './jobs.js';
-export { palettizeWeights, palettizeProgram, palettizeRulesFromOptions, type PalettizeProgramOptions, type CompressionSummary } from './palettize-pass.js';
+export { palettizeWeights, palettizeProgram, palettizeRulesFromOptions, type PalettizeProgramOptions } from './palettize-pass.js';
+export type { CompressionSummary } from './select.js';
 export { quantizeWeights, quantizeProgram, quantizeRulesFromOptions, type QuantizeProgramOptions, type QuantForm } from './quantize-pass.js';
 export { CompressPool, CompressScheduler, withCompressWorkers, precomputePalettes, type ScheduledJob, type WorkerOptions } from './workers.js';

@@ -98,21 +98,31 @@ function rangeFp16Row(bits: Uint16Array, table: Float32Array, start: number, end
   return bad !== 0;
 }
 
-/** {@link quantizeRunFp16} over values already decoded into `row`. */
+/**
+ * The code of the fp16 value `x` in a block of scale `s` (`inv` = 1 / s) and zero point `zp`:
+ * `round(x / s)` as numpy computes it (the quotient rounded to fp16, then half to even), plus
+ * the zero point, clipped, as a byte (two's complement). Rounding the quotient can only matter
+ * within half an fp16 spacing (at most |t| * 2^-11) of a half integer; elsewhere the plain
+ * nearest integer is the answer, so the exact path runs for a few percent of the elements only.
+ * (The reciprocal's product is within a few double ulps of the quotient, far inside the band.)
+ */
+function codeFp16(x: number, s: number, inv: number, zp: number, qmin: number, qmax: number): number {
+  const t = x * inv;
+  // Nearest integer (halves up); d is how far t + 0.5 is above that integer.
+  let q = Math.floor(t + 0.5);
+  const d = t + 0.5 - q;
+  const band = Math.abs(t) * 4.8828125e-4 + 1e-9;
+  if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(x / s));
+  q += zp;
+  q = q < qmin ? qmin : q;
+  q = q > qmax ? qmax : q;
+  return q & 255;
+}
+
+/** {@link quantizeRunFp16} over values already decoded into `row` (the fused per-row path). */
 function quantizeRow(row: Float64Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
   const inv = 1 / s;
-  for (let e = start, k = 0; e < end; e++, k++) {
-    const x = row[k]!;
-    const t = x * inv;
-    let q = Math.floor(t + 0.5);
-    const d = t + 0.5 - q;
-    const band = Math.abs(t) * 4.8828125e-4 + 1e-9;
-    if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(x / s));
-    q += zp;
-    q = q < qmin ? qmin : q;
-    q = q > qmax ? qmax : q;
-    out[e] = q & 255;
-  }
+  for (let e = start, k = 0; e < end; e++, k++) out[e] = codeFp16(row[k]!, s, inv, zp, qmin, qmax);
 }
 
 /** Widens [vmin[b], vmax[b]] by elements start..end-1 of an fp16 weight (bit patterns). */
@@ -141,29 +151,10 @@ function rangeFp32(vals: Float32Array, start: number, end: number, b: number, vm
   vmax[b] = hi;
 }
 
-/**
- * Quantizes elements start..end-1 of one block of an fp16 weight (bit patterns): `round(w / s)`
- * as numpy computes it (the quotient rounded to fp16, then half to even), plus the zero point,
- * clipped. Rounding the quotient can only matter within half an fp16 spacing (at most
- * |t| * 2^-11) of a half integer; elsewhere the plain nearest integer is the answer, so the
- * exact path runs for a few percent of the elements only.
- */
+/** Quantizes elements start..end-1 of one block of an fp16 weight (bit patterns) with {@link codeFp16}. */
 function quantizeRunFp16(bits: Uint16Array, table: Float32Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
-  // The reciprocal's product is within a few double ulps of the quotient, far inside the band.
   const inv = 1 / s;
-  for (let e = start; e < end; e++) {
-    const x = table[bits[e]!]!;
-    const t = x * inv;
-    // Nearest integer (halves up); d is how far t + 0.5 is above that integer.
-    let q = Math.floor(t + 0.5);
-    const d = t + 0.5 - q;
-    const band = Math.abs(t) * 4.8828125e-4 + 1e-9;
-    if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(x / s));
-    q += zp;
-    q = q < qmin ? qmin : q;
-    q = q > qmax ? qmax : q;
-    out[e] = q & 255;
-  }
+  for (let e = start; e < end; e++) out[e] = codeFp16(table[bits[e]!]!, s, inv, zp, qmin, qmax);
 }
 
 /** {@link quantizeRunFp16} for fp32 weights (the quotient rounded to fp32: a much finer band). */

@@ -4,14 +4,14 @@
  * @module
  */
 import { type Program, formatShape } from '@fastvlm/graph';
-import { FunctionEditor } from '../ir/editor.js';
 import { definePass } from '../pass.js';
-import { type Candidate, DEFAULT_WEIGHT_CONSUMERS, findCandidates } from './candidates.js';
+import { type Candidate, DEFAULT_WEIGHT_CONSUMERS } from './candidates.js';
 import { compressError } from './errors.js';
 import { PaletteJob, type PaletteSolver, codesSource, floatSource } from './jobs.js';
 import type { PaletteParams } from './palettize.js';
-import { type NewConst, addEntries, replaceConst } from './replace.js';
-import { type CompressionRules, type PalettizeSettings, PALETTIZE_KEYS, checkPalettizeSettings, parseRules, resolveSettings } from './settings.js';
+import type { NewConst } from './replace.js';
+import { type CompressionPlan, type CompressionSummary, compressCandidates } from './select.js';
+import { type CompressionRules, type PalettizeSettings, PALETTIZE_KEYS, checkPalettizeSettings, parseRules } from './settings.js';
 
 /** Options of {@link palettizeProgram}. */
 export interface PalettizeProgramOptions {
@@ -21,18 +21,6 @@ export interface PalettizeProgramOptions {
   readonly note?: (message: string) => void;
   /** Computes palettizations (default: on this thread). */
   readonly solver?: PaletteSolver;
-}
-
-/** What {@link palettizeProgram} did. */
-export interface CompressionSummary {
-  /** Constants replaced. */
-  readonly compressed: number;
-  /** Elements of the replaced constants. */
-  readonly elements: number;
-  /** Constants left dense, with the reason. */
-  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
-  /** The jobs created (one per distinct weight and settings), for precomputation. */
-  readonly jobs: readonly PaletteJob[];
 }
 
 /** The palettization of candidate `c` under `s`, or a reason to leave it dense. */
@@ -55,66 +43,31 @@ export function paletteParams(c: Candidate, s: PalettizeSettings): PaletteParams
   return { nbits: s.nbits, mode: s.mode, axis, groupSize: s.groupSize };
 }
 
+/** The `lut_dequantize` of candidate `c` under `s`: a table and indices per weight, or a reason to skip. */
+function palettePlan(c: Candidate, s: PalettizeSettings, solver: PaletteSolver | undefined): CompressionPlan<PaletteJob> | string {
+  const p = paletteParams(c, s);
+  if (typeof p === 'string') return p;
+  const grid = c.shape.map((_, i) => (i === p.axis ? c.shape[i]! / p.groupSize : 1));
+  const lutShape = [...grid, 2 ** p.nbits, 1];
+  const label = `${p.mode} ${p.nbits}-bit palette (${p.axis === undefined ? 'per tensor' : `groups of ${p.groupSize} on axis ${p.axis}`}) of '${c.sourceName}'`;
+  return {
+    key: JSON.stringify(p),
+    job: () => new PaletteJob(c.source, c.sourceName, p, solver),
+    consts: (job): NewConst[] => [
+      { input: 'lut', suffix: 'lut', source: floatSource(c.dtype, lutShape, () => job.tables(), `tables of ${label}`) },
+      { input: 'indices', suffix: 'indices', source: codesSource(`uint${p.nbits}` as 'uint4', c.shape, () => job.indices(), `indices of ${label}`) },
+    ],
+    kind: 'lut_dequantize',
+  };
+}
+
 /**
  * Palettizes the weights of `program` in place following `rules`. Values are computed lazily
  * when the new store entries are read (interpreting, emitting); tables of several consts of
  * one weight are shared.
  */
 export function palettizeProgram(program: Program, rules: CompressionRules<PalettizeSettings>, opts: PalettizeProgramOptions = {}): CompressionSummary {
-  const consumers = opts.opTypes ?? DEFAULT_WEIGHT_CONSUMERS;
-  const cache = new Map<object, Map<string, { job: PaletteJob; entries: Map<string, string> }>>();
-  const skipped: { name: string; reason: string }[] = [];
-  const jobs: PaletteJob[] = [];
-  let compressed = 0;
-  let elements = 0;
-  for (const fn of program.functions.values()) {
-    const ed = new FunctionEditor(program, fn);
-    try {
-      for (const c of findCandidates(ed, consumers)) {
-        const where = `'${c.sourceName}' ${formatShape(c.shape)}`;
-        const s = resolveSettings(rules, c.names, c.kinds, where);
-        const n = c.shape.reduce((a, b) => a * b, 1);
-        if (s === null) {
-          skipped.push({ name: c.sourceName, reason: 'a rule says skip' });
-          continue;
-        }
-        if (n <= s.weightThreshold) {
-          skipped.push({ name: c.sourceName, reason: `${n} elements <= weightThreshold ${s.weightThreshold}` });
-          continue;
-        }
-        const p = paletteParams(c, s);
-        if (typeof p === 'string') {
-          skipped.push({ name: c.sourceName, reason: p });
-          opts.note?.(`left ${where} dense: ${p}`);
-          continue;
-        }
-        const key = JSON.stringify(p);
-        let bySettings = cache.get(c.source);
-        if (!bySettings) cache.set(c.source, (bySettings = new Map()));
-        let hit = bySettings.get(key);
-        const job = hit?.job ?? new PaletteJob(c.source, c.sourceName, p, opts.solver);
-        const grid = c.shape.map((_, i) => (i === p.axis ? c.shape[i]! / p.groupSize : 1));
-        const lutShape = [...grid, 2 ** p.nbits, 1];
-        const label = `${p.mode} ${p.nbits}-bit palette (${p.axis === undefined ? 'per tensor' : `groups of ${p.groupSize} on axis ${p.axis}`}) of '${c.sourceName}'`;
-        const consts: NewConst[] = [
-          { input: 'lut', suffix: 'lut', source: floatSource(c.dtype, lutShape, () => job.tables(), `tables of ${label}`) },
-          { input: 'indices', suffix: 'indices', source: codesSource(`uint${p.nbits}` as 'uint4', c.shape, () => job.indices(), `indices of ${label}`) },
-        ];
-        const entries = addEntries(ed, c, consts, hit?.entries);
-        if (!hit) {
-          hit = { job, entries };
-          bySettings.set(key, hit);
-          jobs.push(job);
-        }
-        replaceConst(ed, c, 'lut_dequantize', consts, entries);
-        compressed++;
-        elements += n;
-      }
-    } finally {
-      ed.commit();
-    }
-  }
-  return { compressed, elements, skipped, jobs };
+  return compressCandidates(program, rules, opts, (c, s) => palettePlan(c, s, opts.solver));
 }
 
 /** Builds the rules of the pass from its options. */

@@ -5,15 +5,14 @@
  * @module
  */
 import { type Program, formatShape } from '@fastvlm/graph';
-import { FunctionEditor } from '../ir/editor.js';
 import { definePass } from '../pass.js';
-import { type Candidate, DEFAULT_WEIGHT_CONSUMERS, findCandidates } from './candidates.js';
+import { type Candidate, DEFAULT_WEIGHT_CONSUMERS } from './candidates.js';
 import { compressError } from './errors.js';
 import { QuantJob, codesSource, floatSource, intSource } from './jobs.js';
 import type { QuantParams } from './linear.js';
-import type { CompressionSummary } from './palettize-pass.js';
-import { type NewConst, addEntries, replaceConst } from './replace.js';
-import { type CompressionRules, QUANTIZE_KEYS, type QuantizeSettings, checkQuantizeSettings, parseRules, resolveSettings } from './settings.js';
+import type { NewConst } from './replace.js';
+import { type CompressionPlan, type CompressionSummary, compressCandidates } from './select.js';
+import { type CompressionRules, QUANTIZE_KEYS, type QuantizeSettings, checkQuantizeSettings, parseRules } from './settings.js';
 
 /** Which compressed op the pass emits. */
 export type QuantForm = 'blockwise' | 'affine';
@@ -48,86 +47,56 @@ export function quantGrid(c: Candidate, s: QuantizeSettings): readonly number[] 
 }
 
 /**
+ * The compressed op of candidate `c` under `s` in `form`: integer data with scales and zero
+ * points per block, or a reason to skip. E_COMPRESS_CONFIG when `affine` cannot express `s`.
+ */
+function quantPlan(c: Candidate, s: QuantizeSettings, form: QuantForm, where: string): CompressionPlan<QuantJob> | string {
+  const grid = quantGrid(c, s);
+  if (typeof grid === 'string') return grid;
+  const nonUnit = grid.map((g, i) => (g > 1 ? i : -1)).filter((i) => i >= 0);
+  if (form === 'affine' && (s.dtype.endsWith('4') || nonUnit.length > 1)) {
+    throw compressError('E_COMPRESS_CONFIG', `form 'affine' (constexpr_affine_dequantize) takes 8-bit data with one scale per tensor or per channel; weight ${where} asks for ${s.dtype} ${s.granularity}`, {
+      where: c.sourceName,
+    });
+  }
+  const p: QuantParams = { dtype: s.dtype, symmetric: s.mode === 'linear_symmetric', grid };
+  const label = `${s.dtype} ${s.mode} ${s.granularity} quantization of '${c.sourceName}'`;
+  const hasOffset = !(p.symmetric && !s.dtype.startsWith('u'));
+  const consts = (job: QuantJob): NewConst[] => {
+    const data = codesSource(s.dtype, c.shape, () => job.data(), `data of ${label}`);
+    if (form === 'blockwise') {
+      const out: NewConst[] = [
+        { input: 'data', suffix: 'data', source: data },
+        { input: 'scale', suffix: 'scale', source: floatSource(c.dtype, grid, () => job.blockParams().scale, `scales of ${label}`) },
+      ];
+      if (hasOffset) out.push({ input: 'offset', suffix: 'offset', source: intSource(s.dtype, grid, () => job.blockParams().offset!, `zero points of ${label}`) });
+      return out;
+    }
+    const axis = nonUnit[0] ?? 0;
+    const pShape = nonUnit.length === 0 ? [] : [c.shape[axis]!];
+    const blocks = pShape.length === 0 ? 1 : pShape[0]!;
+    return [
+      { input: 'quantized_data', suffix: 'data', source: data },
+      { input: 'zero_point', suffix: 'zero_point', source: intSource(s.dtype, pShape, () => job.blockParams().offset ?? new Int32Array(blocks), `zero points of ${label}`) },
+      { input: 'scale', suffix: 'scale', source: floatSource(c.dtype, pShape, () => job.blockParams().scale, `scales of ${label}`) },
+    ];
+  };
+  return {
+    key: `${form}:${JSON.stringify(p)}`,
+    job: () => new QuantJob(c.source, c.sourceName, p),
+    consts,
+    kind: form === 'affine' ? 'affine_dequantize' : 'blockwise_dequantize',
+    attrs: form === 'affine' ? { axis: nonUnit[0] ?? 0 } : {},
+  };
+}
+
+/**
  * Quantizes the weights of `program` in place following `rules`; values are computed when the
  * new store entries are read.
  */
-export function quantizeProgram(program: Program, rules: CompressionRules<QuantizeSettings>, opts: QuantizeProgramOptions = {}): Omit<CompressionSummary, 'jobs'> & { readonly jobs: readonly QuantJob[] } {
-  const consumers = opts.opTypes ?? DEFAULT_WEIGHT_CONSUMERS;
+export function quantizeProgram(program: Program, rules: CompressionRules<QuantizeSettings>, opts: QuantizeProgramOptions = {}): CompressionSummary<QuantJob> {
   const form = opts.form ?? 'blockwise';
-  const cache = new Map<object, Map<string, { job: QuantJob; entries: Map<string, string> }>>();
-  const skipped: { name: string; reason: string }[] = [];
-  const jobs: QuantJob[] = [];
-  let compressed = 0;
-  let elements = 0;
-  for (const fn of program.functions.values()) {
-    const ed = new FunctionEditor(program, fn);
-    try {
-      for (const c of findCandidates(ed, consumers)) {
-        const where = `'${c.sourceName}' ${formatShape(c.shape)}`;
-        const s = resolveSettings(rules, c.names, c.kinds, where);
-        const n = c.shape.reduce((a, b) => a * b, 1);
-        if (s === null) {
-          skipped.push({ name: c.sourceName, reason: 'a rule says skip' });
-          continue;
-        }
-        if (n <= s.weightThreshold) {
-          skipped.push({ name: c.sourceName, reason: `${n} elements <= weightThreshold ${s.weightThreshold}` });
-          continue;
-        }
-        const grid = quantGrid(c, s);
-        if (typeof grid === 'string') {
-          skipped.push({ name: c.sourceName, reason: grid });
-          opts.note?.(`left ${where} dense: ${grid}`);
-          continue;
-        }
-        const nonUnit = grid.map((g, i) => (g > 1 ? i : -1)).filter((i) => i >= 0);
-        if (form === 'affine' && (s.dtype.endsWith('4') || nonUnit.length > 1)) {
-          throw compressError('E_COMPRESS_CONFIG', `form 'affine' (constexpr_affine_dequantize) takes 8-bit data with one scale per tensor or per channel; weight ${where} asks for ${s.dtype} ${s.granularity}`, {
-            where: c.sourceName,
-          });
-        }
-        const p: QuantParams = { dtype: s.dtype, symmetric: s.mode === 'linear_symmetric', grid };
-        const key = `${form}:${JSON.stringify(p)}`;
-        let bySettings = cache.get(c.source);
-        if (!bySettings) cache.set(c.source, (bySettings = new Map()));
-        let hit = bySettings.get(key);
-        const job = hit?.job ?? new QuantJob(c.source, c.sourceName, p);
-        const label = `${s.dtype} ${s.mode} ${s.granularity} quantization of '${c.sourceName}'`;
-        const hasOffset = !(p.symmetric && !s.dtype.startsWith('u'));
-        const consts: NewConst[] = [];
-        const data = codesSource(s.dtype, c.shape, () => job.data(), `data of ${label}`);
-        if (form === 'blockwise') {
-          consts.push({ input: 'data', suffix: 'data', source: data });
-          consts.push({ input: 'scale', suffix: 'scale', source: floatSource(c.dtype, grid, () => job.blockParams().scale, `scales of ${label}`) });
-          if (hasOffset) consts.push({ input: 'offset', suffix: 'offset', source: intSource(s.dtype, grid, () => job.blockParams().offset!, `zero points of ${label}`) });
-        } else {
-          const axis = nonUnit[0] ?? 0;
-          const pShape = nonUnit.length === 0 ? [] : [c.shape[axis]!];
-          const blocks = pShape.length === 0 ? 1 : pShape[0]!;
-          consts.push({ input: 'quantized_data', suffix: 'data', source: data });
-          consts.push({
-            input: 'zero_point',
-            suffix: 'zero_point',
-            source: intSource(s.dtype, pShape, () => job.blockParams().offset ?? new Int32Array(blocks), `zero points of ${label}`),
-          });
-          consts.push({ input: 'scale', suffix: 'scale', source: floatSource(c.dtype, pShape, () => job.blockParams().scale, `scales of ${label}`) });
-        }
-        const entries = addEntries(ed, c, consts, hit?.entries);
-        if (!hit) {
-          hit = { job, entries };
-          bySettings.set(key, hit);
-          jobs.push(job);
-        }
-        const attrs: Record<string, number> = form === 'affine' ? { axis: nonUnit[0] ?? 0 } : {};
-        replaceConst(ed, c, form === 'affine' ? 'affine_dequantize' : 'blockwise_dequantize', consts, entries, attrs);
-        compressed++;
-        elements += n;
-      }
-    } finally {
-      ed.commit();
-    }
-  }
-  return { compressed, elements, skipped, jobs };
+  return compressCandidates(program, rules, opts, (c, s, where) => quantPlan(c, s, form, where));
 }
 
 /** Builds the rules of the pass from its options. */
