@@ -150,7 +150,12 @@ describe('palettize (uniform)', () => {
           const hi = Math.max(...vals);
           const step = (hi - lo) / (pal - 1);
           expect(r.lut[g * pal]).toBe(lo);
-          const tol = c.dtype === 'fp16' ? 2e-3 * Math.max(Math.abs(lo), Math.abs(hi)) + 1e-7 : 1e-6 * Math.max(Math.abs(lo), Math.abs(hi));
+          // fp16: the range and the step are each rounded (relative 2^-11 apiece, which entry t
+          // multiplies by t <= levels, so at most 2^-10 of the range), then the entry itself
+          // (half an ulp of its magnitude, or of the subnormal spacing).
+          const u = 2 ** -11;
+          const mag = Math.max(Math.abs(lo), Math.abs(hi));
+          const tol = c.dtype === 'fp16' ? 2.01 * u * (hi - lo) + 1.01 * u * mag + 2 ** -24 : 1e-6 * mag;
           for (let t = 0; t < pal; t++) expect(Math.abs(r.lut[g * pal + t]! - (lo + t * step))).toBeLessThanOrEqual(tol);
           for (const i of els) {
             const err = Math.abs(r.lut[g * pal + r.indices[i]!]! - w.data[i]!);
