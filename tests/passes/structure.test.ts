@@ -41,6 +41,25 @@ describe('structural measures', () => {
     expect(names(s.other)).toEqual(['mid']);
   });
 
+  it('counts a matmul of two activations as an attention product, a matmul with a weight as a projection', () => {
+    const mm = parse(`func main(%x: fp16[1,1,2,3]) -> (%y, %z) {
+  %w = const() {dtype="fp16", shape=[2,2], value=[1,2,3,4]} : fp16[2,2]
+  %e = exp(x=%x) : fp16[1,1,2,3]
+  %kt = transpose(x=%e) {perm=[0,1,3,2]} : fp16[1,1,3,2]
+  %s = matmul(x=%kt, y=%e) : fp16[1,1,3,3]
+  %y = softmax(x=%s) {axis=2} : fp16[1,1,3,3]
+  %wt = transpose(x=%e) {perm=[0,1,3,2]} : fp16[1,1,3,2]
+  %p = matmul(x=%wt, y=%w) : fp16[1,1,3,2]
+  %z = exp(x=%p) : fp16[1,1,3,2]
+  return %y, %z
+}
+`).fn('main');
+    const s = transposeSites(mm);
+    expect(s.attention.map((o) => o.output.name)).toEqual(['kt']);
+    expect(s.other.map((o) => o.output.name)).toEqual(['wt']);
+    expect(s.boundary).toEqual([]);
+  });
+
   it('finds the float values that are not fp16', () => {
     expect(nonFp16Values(fn).map((n) => [n.value.name, n.site])).toEqual([['x', 'input'], ['y', 'output cast']]);
     expect(interiorFloatCasts(fn)).toEqual([]);

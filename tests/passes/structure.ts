@@ -8,8 +8,18 @@ import { type Func, type Op, type Use, type Value, computeUses, isFloat } from '
 /** Ops that only move or re-type data: what may sit between a transpose and the boundary. */
 const LAYOUT_OPS: ReadonlySet<string> = new Set(['cast', 'reshape', 'expand_dims', 'squeeze', 'transpose']);
 
-/** Ops that mix channels: attention's transposes must reach an einsum before one of these. */
+/**
+ * Ops that mix channels: attention's transposes must reach an attention product before one of
+ * these. A matmul of two activations (no constant operand) is an attention product, not a
+ * projection: the per-head `matmul` form of chunk-attention.
+ */
 const PROJECTION_OPS: ReadonlySet<string> = new Set(['conv2d', 'linear', 'matmul']);
+
+/** The per-head products of attention: an einsum, or a matmul of two non-constant operands. */
+function isAttentionProduct(op: Op): boolean {
+  if (op.kind === 'einsum') return true;
+  return op.kind === 'matmul' && op.inputValues().every((v) => v.producer?.kind !== 'const');
+}
 
 /** The longest chain of ops from an input to any value (constants count 0). */
 export function opDepth(fn: Func): number {
@@ -37,7 +47,7 @@ export function maxRank(fn: Func): number {
 export interface TransposeSites {
   /** Reached from a function input, or reaching the outputs, through layout ops only. */
   readonly boundary: readonly Op[];
-  /** Inside attention: every path from it reaches an einsum (or a function output) before any projection. */
+  /** Inside attention: every path from it reaches an attention product (einsum, or matmul of two activations) or a function output before any projection. */
   readonly attention: readonly Op[];
   /** Anywhere else. */
   readonly other: readonly Op[];
@@ -68,7 +78,7 @@ export function transposeSites(fn: Func): TransposeSites {
     const hit = inAttentionMemo.get(v);
     if (hit !== undefined) return hit;
     inAttentionMemo.set(v, false); // SSA has no cycles; this only guards malformed input
-    const r = usesOf(v).every((u) => u.op.kind === 'einsum' || (!PROJECTION_OPS.has(u.op.kind) && u.op.outputs.every(inAttention)));
+    const r = usesOf(v).every((u) => isAttentionProduct(u.op) || (!PROJECTION_OPS.has(u.op.kind) && u.op.outputs.every(inAttention)));
     inAttentionMemo.set(v, r);
     return r;
   };

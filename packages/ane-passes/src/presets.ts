@@ -28,13 +28,15 @@ const CLEANUP: PresetDefinition['steps'] = [
  * 1. cleanups (fold, no-ops, CSE, DCE) so the fusion patterns see canonical IR;
  * 2. fusions (batch norm and bias into convs, GELU, SiLU, layer norm) while the graph still has
  *    its author's shape, before layout changes reorder it;
- * 3. `chunk-attention` (per-head einsum attention with -1e4 masks, query chunks above 2 MiB of
- *    scores per head), then `linear-to-conv` and
+ * 3. `chunk-attention` (per-head attention in the transpose-free matmul form: q, k and v per head
+ *    as [1, 1, D, S], scores k^T q; -1e4 masks, query chunks above 2 MiB of scores per head),
+ *    then `linear-to-conv` and
  *    `split-wide-ops` (the LM head becomes several convs), then `rms-norm-for-ane`;
  * 4. transpose/reshape cancellation and `assign-layout` (target 'ane'), which converts whole
  *    regions to (B, C, 1, S) so only boundary transposes stay, then `fold-layout-chains` (an
  *    attention head split, transpose/reshape/transpose/reshape, becomes one reshape or one
- *    transpose) and the cleanups again;
+ *    transpose), `sink-transposes` (the KV-cache transposes end at the cache outputs) and the
+ *    cleanups again;
  * 5. `to-fp16` (fp32 I/O kept) and a last fold and DCE (pruning weights nothing uses).
  */
 export const PRESETS = {
@@ -53,7 +55,7 @@ export const PRESETS = {
       ['fuse-layer-norm', {}],
       ['eliminate-dead-code', {}],
       // One head's scores of a 1024-token FastViTHD stage fit 2 MiB in fp16: longer ones are chunked.
-      ['chunk-attention', { maxScoreBytes: 2 * 1024 * 1024 }],
+      ['chunk-attention', { maxScoreBytes: 2 * 1024 * 1024, scores: 'matmul' }],
       ['linear-to-conv', {}],
       ['split-wide-ops', {}],
       ['rms-norm-for-ane', {}],
@@ -63,6 +65,8 @@ export const PRESETS = {
       ['assign-layout', { target: 'ane' }],
       // Head splits are transpose/reshape chains once the layout is assigned.
       ['fold-layout-chains', {}],
+      // The KV-cache transposes move down to the cache outputs (through pad, expand_dims, concat).
+      ['sink-transposes', {}],
       ...CLEANUP,
       ['to-fp16', { keepIO: true }],
       ['fold-constants', {}],

@@ -37,6 +37,30 @@ function chain(steps: readonly (typeof STEPS)[number][], rank: number, seed: num
   return { t, out: t.op('neg', { x: v }, {}, 'y') };
 }
 
+/**
+ * Attention between 1x1 convs as linear-to-conv leaves it: q, k and v projections
+ * [1, H*D, 1, S] each read back as (B, S, C) and split into heads [H, S, D], scaled attention,
+ * the heads merged and fed to an output conv. With `cache` the keys (scaled by an [S, D] table,
+ * like RoPE) are also a function output [H, S, D], the layout of a KV cache.
+ */
+function convAttention(h: number, d: number, s: number, cache: boolean, seed: number): { t: TestFn; outs: Value[] } {
+  const t = new TestFn();
+  const heads = (name: string): Value => {
+    const x = t.input(name, 'fp32', [1, h * d, 1, s]);
+    const seq = t.op('reshape', { x: t.op('transpose', { x }, { perm: [0, 2, 3, 1] }) }, { shape: [s, h, d] });
+    return t.op('transpose', { x: seq }, { perm: [1, 0, 2] });
+  };
+  const q = heads('q');
+  const k = cache ? t.op('mul', { x: heads('k'), y: t.c('fp32', [s, d], seeded(s * d, seed)) }, {}, 'kc') : heads('k');
+  const v = heads('v');
+  const scores = t.op('matmul', { x: t.op('mul', { x: q, y: t.scalar(0.5) }), y: k }, { transpose_y: true });
+  const o = t.op('matmul', { x: t.op('softmax', { x: scores }), y: v });
+  const merged = t.op('reshape', { x: t.op('transpose', { x: o }, { perm: [1, 0, 2] }) }, { shape: [1, s, h * d] });
+  const cf = t.op('expand_dims', { x: t.op('transpose', { x: merged }, { perm: [0, 2, 1] }) }, { axes: [2] });
+  const y = t.op('conv2d', { x: cf, weight: t.c('fp32', [h * d, h * d, 1, 1], seeded(h * d * h * d, seed + 1)) }, {}, 'y');
+  return { t, outs: cache ? [y, k] : [y] };
+}
+
 describe('assign-layout', () => {
   goldenTests('assign-layout');
 
@@ -67,6 +91,23 @@ describe('assign-layout', () => {
         expectSameOutputs(p, q, { abs: 1e-5, rel: 1e-5 });
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it("leaves per-head matmul attention between convs without transposes; a KV-cache output costs one (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 5 }), fc.boolean(), fc.nat(), (h, d, s, cache, seed) => {
+        const { t, outs } = convAttention(h, d, s, cache, seed);
+        const p = t.done(outs);
+        const pm = new PassManager().add('chunk-attention', { scores: 'matmul' });
+        for (const name of ['cancel-reshapes', 'cancel-transposes', 'cancel-reshapes', 'assign-layout', 'fold-layout-chains', 'cancel-reshapes', 'cancel-transposes', 'cancel-reshapes', 'eliminate-dead-code']) pm.add(name);
+        const q = pm.run(p).program;
+        // The heads are slices of one reshape of the projection; the keys' [1, H, D, S] form is
+        // the region's layout even with the cache (one conversion there, not one per head).
+        expect(countKinds(q).transpose ?? 0).toBe(cache ? 1 : 0);
+        expectSameOutputs(p, q, { abs: 1e-5, rel: 1e-4 });
+      }),
+      { numRuns: 40 },
     );
   });
 

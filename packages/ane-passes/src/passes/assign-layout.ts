@@ -172,7 +172,13 @@ class LayoutEmitter {
     if (layoutKey(from) === layoutKey(to)) return pv;
     const b = this.builder(anchor);
     const hint = `${owner.name}.layout`;
-    const count = (): void => this.bump(this.stats.conversions, owner);
+    // One conversion costs 1 however many ops it takes: the reshapes around a transpose only
+    // move size-1 axes, and fold-layout-chains merges them with their neighbours.
+    let counted = false;
+    const count = (): void => {
+      if (!counted) this.bump(this.stats.conversions, owner);
+      counted = true;
+    };
     const permute = (x: Value, perm: number[], outShape: Dim[]): Value => {
       if (perm.every((p, i) => p === i)) return x;
       count();
@@ -645,8 +651,9 @@ reshapes...) needs the logical layout of its inputs and yields it.
 For each region the pass tries three ways of laying out its sources (function inputs and
 results of layout-bound ops): as they are, in the target layout, and in the layout its
 layout-bound consumers ask for (their demand for the logical layout, traced back through the
-region; this puts, for instance, RoPE'd attention heads in the layout the per-head einsums
-read, so one transpose replaces one per head). A conversion costs 1, an op computing in a
+region; this puts, for instance, RoPE'd attention heads in the layout the per-head attention
+products read, so one transpose replaces one per head). A conversion costs 1 however many ops
+it takes (a transpose with reshapes around it is one data movement), an op computing in a
 non-trivial target layout earns \`opBonus\`; the cheapest wins per region (ties keep the
 simpler choice). Conversions are emitted once per value and layout, where needed: at function
 outputs (which keep their logical type and names) and in front of layout-bound ops. So

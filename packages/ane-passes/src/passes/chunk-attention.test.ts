@@ -17,6 +17,9 @@ interface Case {
   mask: 'none' | 'const' | 'input' | 'row';
   budget: number;
   seed: number;
+  scores?: 'einsum' | 'matmul';
+  /** With `split`: the projections as [B, S, H*D] (3) or [B, 1, S, H*D] (4). */
+  projRank?: 3 | 4;
 }
 
 /** Builds attention the way the nn DSL or a hand-written model would. */
@@ -25,7 +28,7 @@ function attention(c: Case): { t: TestFn; out: Value } {
   const h = c.hkv * c.group;
   const heads = (name: string, n: number): Value => {
     if (!c.split) return t.input(name, 'fp32', [c.b, n, c.s, c.d]);
-    const x = t.input(name, 'fp32', [c.b, c.s, n * c.d]);
+    const x = t.input(name, 'fp32', c.projRank === 4 ? [c.b, 1, c.s, n * c.d] : [c.b, c.s, n * c.d]);
     return t.op('transpose', { x: t.op('reshape', { x }, { shape: [c.b, c.s, n, c.d] }) }, { perm: [0, 2, 1, 3] });
   };
   let q = heads('q', h);
@@ -105,17 +108,29 @@ describe('chunk-attention', () => {
   it('handles the batch-less and group-folded forms of packages/models; head merges cancel (property)', () => {
     // (Sizes of at least 2: with all-1 shapes transposes are reshapes in disguise and the
     // structural check below does not apply; the numbers are checked in the property above.)
-    const arb = fc.record({ hkv: fc.integer({ min: 1, max: 2 }), group: fc.integer({ min: 1, max: 3 }), s: fc.integer({ min: 2, max: 4 }), d: fc.integer({ min: 2, max: 3 }), folded: fc.boolean(), mask: fc.boolean(), seed: fc.nat() });
+    const arb = fc.record({
+      hkv: fc.integer({ min: 1, max: 2 }),
+      group: fc.integer({ min: 1, max: 3 }),
+      s: fc.integer({ min: 2, max: 4 }),
+      d: fc.integer({ min: 2, max: 3 }),
+      folded: fc.boolean(),
+      mask: fc.boolean(),
+      seed: fc.nat(),
+      scores: fc.constantFrom('einsum' as const, 'matmul' as const),
+    });
     fc.assert(
       fc.property(arb, (c) => {
         const { t, out } = attention3(c);
         const p = t.done([out]);
-        const q = new PassManager().add('chunk-attention').add('remove-noops').add('cancel-reshapes').add('cancel-transposes').add('cancel-reshapes').add('eliminate-dead-code').run(p).program;
+        const q = new PassManager().add('chunk-attention', { scores: c.scores }).add('remove-noops').add('cancel-reshapes').add('cancel-transposes').add('cancel-reshapes').add('eliminate-dead-code').run(p).program;
         const kinds = countKinds(q);
-        expect(kinds.matmul).toBeUndefined();
+        // Two products per head, in the chosen form only.
+        expect(kinds[c.scores]).toBe(2 * c.hkv * c.group);
+        expect(kinds[c.scores === 'einsum' ? 'matmul' : 'einsum']).toBeUndefined();
         expect(kinds.softmax).toBe(c.hkv * c.group);
         // The model's head merge [H, T, d] -> [1, T, H*d] cancels against the per-head form.
-        // Between the heads' concat and the output: at most a squeeze and a transpose.
+        // Between the heads' concat and the output: at most a squeeze (einsum form) or a
+        // reshape (matmul form) and a transpose.
         let y = q.fn('main').outputs[0]!;
         let shapeOps = 0;
         while (y.producer && ['reshape', 'transpose', 'squeeze', 'expand_dims'].includes(y.producer.kind)) {
@@ -123,7 +138,7 @@ describe('chunk-attention', () => {
           y = y.producer.inputs.x as Value;
         }
         expect(shapeOps).toBeLessThanOrEqual(2);
-        expect(['concat', 'einsum']).toContain(y.producer!.kind);
+        expect(['concat', c.scores]).toContain(y.producer!.kind);
         expectSameOutputs(p, q, { abs: 2e-5, rel: 2e-4 });
       }),
       { numRuns: 80 },
@@ -133,7 +148,7 @@ describe('chunk-attention', () => {
 
   goldenTests('chunk-attention');
 
-  it('rewrites attention per head with einsums and keeps the outputs (property)', () => {
+  it('rewrites attention per head (einsum and matmul forms) and keeps the outputs (property)', () => {
     const arb = fc.record({
       b: fc.integer({ min: 1, max: 2 }),
       hkv: fc.integer({ min: 1, max: 2 }),
@@ -147,25 +162,46 @@ describe('chunk-attention', () => {
       mask: fc.constantFrom('none' as const, 'const' as const, 'input' as const, 'row' as const),
       budget: fc.constantFrom(0, 64, 200, 600),
       seed: fc.nat(),
+      scores: fc.constantFrom('einsum' as const, 'matmul' as const),
+      projRank: fc.constantFrom(3 as const, 4 as const),
     });
     fc.assert(
       fc.property(arb, (c) => {
         const { t, out } = attention(c);
         const p = t.done([out]);
-        const q = new PassManager().add('chunk-attention', { maxScoreBytes: c.budget }).run(p).program;
+        const q = new PassManager().add('chunk-attention', { maxScoreBytes: c.budget, scores: c.scores }).run(p).program;
         const kinds = countKinds(q);
         const h = c.hkv * c.group;
-        expect(kinds.matmul).toBeUndefined();
-        // Two einsums per head and query chunk; one softmax over axis 1 each.
-        expect(kinds.einsum).toBe(2 * (kinds.softmax ?? 0));
-        expect((kinds.softmax ?? 0) % h).toBe(0);
-        for (const op of q.fn('main').body.ops) if (op.kind === 'softmax') expect(op.attrs.axis).toBe(1);
+        const ops = q.fn('main').body.ops;
+        const softmaxes = ops.filter((op) => op.kind === 'softmax');
+        // Two products per head and query chunk, in the chosen form only; one softmax each, over
+        // the keys: axis 1 of [1, Sk, 1, Sq] (einsum form) or axis 2 of [1, 1, Sk, Sq] (matmul form).
+        expect(kinds[c.scores]).toBe(2 * softmaxes.length);
+        expect(kinds[c.scores === 'einsum' ? 'matmul' : 'einsum']).toBeUndefined();
+        expect(softmaxes.length % h).toBe(0);
+        const keyAxis = c.scores === 'einsum' ? 1 : 2;
+        for (const op of softmaxes) {
+          expect(op.attrs.axis).toBe(keyAxis);
+          expect(op.outputs[0]!.type.shape[keyAxis]).toBe(c.s);
+        }
+        if (c.scores === 'matmul') {
+          // No transpose per head: no per-unit operand (named <root>.q<u>, .k<i>, .v<i>) comes
+          // from a transpose.
+          const transposes = ops.filter((op) => op.kind === 'transpose' && !op.outputs[0]!.name.includes('.mask'));
+          expect(transposes.filter((op) => /\.[qkv]\d/.test(op.outputs[0]!.name))).toEqual([]);
+          // Without repeated KV heads: q, k and v are each transposed once as a whole (the mask
+          // once per distinct slice), plus the boundary head split and the model's head merge.
+          if (c.group === 1 || c.gqa5) expect(transposes.length).toBeLessThanOrEqual(6);
+          for (const op of ops.filter((o) => o.kind === 'matmul')) {
+            for (const v of op.inputValues()) expect(v.type.shape.slice(0, 2)).toEqual([1, 1]);
+          }
+        }
         if (c.budget > 0) {
           // Every chunk's scores fit the budget unless a chunk is a single query.
-          for (const op of q.fn('main').body.ops) {
-            if (op.kind !== 'softmax') continue;
-            const [bb, sk, , qc] = op.outputs[0]!.type.shape as number[];
-            const bytes = bb! * sk! * Math.ceil((qc! * 2) / 64) * 64;
+          for (const op of softmaxes) {
+            const shape = op.outputs[0]!.type.shape as number[];
+            const [sk, qc] = [shape[keyAxis]!, shape[3]!];
+            const bytes = shape[0]! * sk * Math.ceil((qc * 2) / 64) * 64;
             expect(bytes <= c.budget || qc === 1).toBe(true);
           }
         }
@@ -187,6 +223,18 @@ describe('chunk-attention', () => {
       return (v.producer!.attrs.begin as number[])[1];
     });
     expect(kvOf).toEqual([0, 0, 1, 1]);
+  });
+
+  it('uses KV head h // group for query head h in the matmul form too', () => {
+    const c: Case = { b: 1, hkv: 2, group: 2, s: 2, d: 2, gqa5: true, split: false, kT: false, scale: 'none', mask: 'none', budget: 0, seed: 1, scores: 'matmul' };
+    const { t, out } = attention(c);
+    const q = new PassManager().add('chunk-attention', { scores: 'matmul' }).run(t.done([out])).program;
+    const scores = q.fn('main').body.ops.filter((o) => o.kind === 'matmul' && o.attrs.transpose_x === true);
+    // x is KV head kv's keys: a slice of axis 1 of the keys' [1, Hkv, D, S] view.
+    const kvOf = scores.map((e) => ((e.inputs.x as Value).producer!.attrs.begin as number[])[1]);
+    expect(kvOf).toEqual([0, 0, 1, 1]);
+    // Each KV head is sliced once and shared by its group.
+    expect(new Set(scores.map((e) => e.inputs.x)).size).toBe(2);
   });
 
   it('raises -inf mask entries to the floor', () => {

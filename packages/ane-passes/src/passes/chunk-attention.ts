@@ -1,5 +1,6 @@
 /**
- * `chunk-attention`: attention rewritten per head in the einsum form the ANE runs well.
+ * `chunk-attention`: attention rewritten per head in the einsum form the ANE runs well, or in
+ * a matmul form that needs no transpose per head.
  * @module
  */
 import { type Dim, type Op, type Tensor, type Value, allocData, normAxis } from '@fastvlm/graph';
@@ -18,6 +19,7 @@ export interface ChunkAttentionOptions {
   readonly maxScoreBytes: number;
   readonly budgetDtype: 'fp16' | 'fp32' | 'auto';
   readonly maskFloor: number;
+  readonly scores: 'einsum' | 'matmul';
 }
 
 /** The attention found around a `matmul(probs, v)`. */
@@ -260,13 +262,92 @@ class AttentionEmitter {
     return r === 3 ? sl : b.op('reshape', { x: sl }, { shape: [1, n, d] }, hint);
   }
 
+  /**
+   * The matmul form's operand: rows [r0, r0 + n) at leading index `lead` of `t`
+   * ([lead..., rows, D]) as [1, 1, D, n], the sequence last. Looks through the same ops as
+   * {@link view}; at the end every head is a slice (on axis 1) of one per-tensor view
+   * [1, heads, D, S], so the layout passes see a single layout change per tensor, not one per head.
+   */
+  headView(t: Value, lead: readonly number[], r0: number, n: number, tag: string): Value {
+    return this.memo(`hview${this.id(t)}:${lead.join(',')}:${r0}:${n}`, () => this.headViewOf(t, lead, r0, n, tag));
+  }
+
+  private headViewOf(t: Value, lead: readonly number[], r0: number, n: number, tag: string): Value {
+    const b = this.b;
+    const shape = t.type.shape as readonly number[];
+    const r = shape.length;
+    const leadDims = shape.slice(0, r - 2);
+    const rowsT = shape[r - 2]!;
+    const d = shape[r - 1]!;
+    const hint = `${this.name}.${tag}`;
+    const role = tag.replace(/\d.*$/, '');
+    const re = producer(t, 'reshape') ?? producer(t, 'expand_dims') ?? producer(t, 'squeeze');
+    if (re) {
+      const u = re.inputs.x as Value;
+      const us = u.type.shape as readonly number[];
+      if (us.length >= 2 && us[us.length - 1] === d) {
+        const f = flatten(lead, leadDims) * rowsT + r0;
+        const ur = us[us.length - 2]!;
+        if ((f % ur) + n <= ur) return this.headView(u, unflatten(Math.floor(f / ur), us.slice(0, -2)), f % ur, n, tag);
+      }
+    }
+    const scaled = producer(t, 'mul');
+    if (scaled) {
+      for (const [x, c] of [
+        [scaled.inputs.x as Value, scaled.inputs.y as Value],
+        [scaled.inputs.y as Value, scaled.inputs.x as Value],
+      ] as const) {
+        if (constInfo(c) && c.type.shape.every((s) => s === 1) && c.type.shape.length <= 4 && x.type.shape.join() === t.type.shape.join()) {
+          return b.op('mul', { x: this.headView(x, lead, r0, n, `${tag}in`), y: c }, {}, hint);
+        }
+      }
+    }
+    // One head out of [1, units, D, S]: a slice on axis 1 (and on the sequence for a row range).
+    const pick = (all: Value, unit: number, seq: number): Value => {
+      const as = all.type.shape as readonly number[];
+      if (as[1] === 1 && r0 === 0 && n === seq) return all;
+      return b.op('slice', { x: all }, { begin: [0, unit, 0, r0], end: [1, unit + 1, TO_END, r0 + n] }, hint);
+    };
+    // [lead..., S, C] -> [1, prod(lead) * C / c, c, S]: the channels-first view of every head.
+    const perTensor = (x: Value, c: number, name: string): Value =>
+      this.memo(`heads${this.id(x)}:${c}`, () => {
+        const xs = x.type.shape as readonly number[];
+        const xr = xs.length;
+        const perm = [...Array(xr).keys()].map((i) => (i === xr - 2 ? xr - 1 : i === xr - 1 ? xr - 2 : i));
+        const heads = [1, prod(xs) / (c * xs[xr - 2]!), c, xs[xr - 2]!];
+        const direct = xr === 4 && xs[0] === 1 && xs[3] === c;
+        const xt = b.op('transpose', { x }, { perm }, direct ? name : `${name}.t`);
+        return direct ? xt : b.op('reshape', { x: xt }, { shape: heads }, name);
+      });
+    const tr = producer(t, 'transpose');
+    const split = tr && producer(tr.inputs.x as Value, 'reshape');
+    if (tr && split && r >= 3) {
+      const perm = tr.attrs.perm as readonly number[];
+      const swapsSH = perm.every((p, i) => (i === r - 3 ? p === r - 2 : i === r - 2 ? p === r - 3 : p === i));
+      const x = split.inputs.x as Value;
+      const xs = x.type.shape as readonly number[];
+      const rsh = split.outputs[0]!.type.shape as readonly number[];
+      const heads = rsh[r - 2]!;
+      if (swapsSH && xs.length >= 2 && xs[xs.length - 1] === heads * d && xs[xs.length - 2] === rsh[r - 3] && prod(xs.slice(0, -2)) === prod(rsh.slice(0, r - 3))) {
+        const h = lead[lead.length - 1]!;
+        const xl = unflatten(flatten(lead.slice(0, -1), rsh.slice(0, r - 3)), xs.slice(0, -2));
+        const all = perTensor(x, d, `${this.name}.${role}heads`);
+        return pick(all, flatten(xl, xs.slice(0, -2)) * heads + h, xs[xs.length - 2]!);
+      }
+    }
+    return pick(perTensor(t, d, `${this.name}.${role}heads`), flatten(lead, leadDims), rowsT);
+  }
+
   /** [1, S, D] -> [1, D, 1, S] ("bchq"). */
   channelsFirst(x: Value, hint: string): Value {
     const t = this.b.op('transpose', { x }, { perm: [0, 2, 1] }, `${hint}.t`);
     return this.b.op('expand_dims', { x: t }, { axes: [2] }, hint);
   }
 
-  /** The mask for the unit at `lead` of the scores as [1, Sk', 1, Sq'], clamped at maskFloor. */
+  /**
+   * The mask for the unit at `lead` of the scores as [1, Sk', 1, Sq'] (einsum form) or
+   * [1, 1, Sk', Sq'] (matmul form), clamped at maskFloor.
+   */
   maskHead(lead: readonly number[], unit: number): Value {
     const mask = this.clampedMask();
     const rs = this.m.scoresShape.length;
@@ -280,11 +361,11 @@ class AttentionEmitter {
       if (idx.some((i, k) => i !== 0 || ext[k] !== 1)) {
         v = b.op('slice', { x: v }, { begin: [...idx, 0, 0].slice(-ms.length), end: [...idx.map((i) => i + 1), TO_END, TO_END].slice(-ms.length) }, `${hint}.slice`);
       }
-      // [..., Sq, Sk] -> [1, Sq, Sk] -> [1, Sk, Sq] -> [1, Sk, 1, Sq]
+      // [..., Sq, Sk] -> [1, Sq, Sk] -> [1, Sk, Sq] -> [1, Sk, 1, Sq] or [1, 1, Sk, Sq]
       const sqk = ext.slice(-2);
       v = b.op('reshape', { x: v }, { shape: [1, ...sqk] }, `${hint}.r`);
       v = b.op('transpose', { x: v }, { perm: [0, 2, 1] }, `${hint}.t`);
-      return b.op('expand_dims', { x: v }, { axes: [2] }, hint);
+      return b.op('expand_dims', { x: v }, { axes: [this.opts.scores === 'matmul' ? 1 : 2] }, hint);
     });
   }
 
@@ -323,8 +404,9 @@ class AttentionEmitter {
   }
 
   emit(): Value {
+    if (this.opts.scores === 'matmul') return this.emitMatmul();
     const b = this.b;
-    const { root, q, k, v, qkShape, scoresShape, pShape } = this.m;
+    const { q, k, v, qkShape, scoresShape, pShape } = this.m;
     const dtype = q.type.dtype;
     const lead = scoresShape.slice(0, -2);
     const [sq, sk] = scoresShape.slice(-2) as [number, number];
@@ -363,10 +445,69 @@ class AttentionEmitter {
       outs.push(pieces.length === 1 ? pieces[0]! : b.op('concat', { values: pieces }, { axis: 3 }, `${this.name}.o${u}`));
     }
     // [1, U*Dv, 1, Sq] -> [1, Sq, U*Dv] (the merged-heads form of a (B, S, C) tensor), then
-    // back to the root's shape through the usual head split, so that the model's own head
-    // merge after attention cancels against it.
+    // back to the root's shape.
     const all = outs.length === 1 ? outs[0]! : b.op('concat', { values: outs }, { axis: 1 }, `${this.name}.heads`);
-    const merged = b.op('transpose', { x: b.op('squeeze', { x: all }, { axes: [2] }, `${this.name}.heads3`) }, { perm: [0, 2, 1] }, `${this.name}.merged`);
+    return this.restore(b.op('transpose', { x: b.op('squeeze', { x: all }, { axes: [2] }, `${this.name}.heads3`) }, { perm: [0, 2, 1] }, `${this.name}.merged`));
+  }
+
+  /**
+   * The matmul form: per unit, `s[1, 1, Sk, Sq] = matmul(k_u[1, 1, D, Sk], q_u[1, 1, D, Sq],
+   * transpose_x)`, softmax over axis 2, `o_u[1, 1, Dv, Sq] = matmul(v_u[1, 1, Dv, Sk], p)`; units
+   * concatenated on axis 1. Every operand keeps the sequence last, so no transpose is needed.
+   */
+  private emitMatmul(): Value {
+    const b = this.b;
+    const { q, k, v, qkShape, scoresShape, pShape } = this.m;
+    const dtype = q.type.dtype;
+    const lead = scoresShape.slice(0, -2);
+    const [sq, sk] = scoresShape.slice(-2) as [number, number];
+    const units = prod(lead);
+    const qkRows = qkShape[qkShape.length - 2]!;
+    const pRows = pShape[pShape.length - 2]!;
+    const chunks = this.queryChunks(sq, sk);
+    const scale = this.m.scale !== undefined ? b.scalar(this.m.scale, dtype, `${this.name}.scale`) : undefined;
+    const lastDims = (t: Value): number[] => (t.type.shape as number[]).slice(0, -2);
+    const outs: Value[] = [];
+    for (let u = 0; u < units; u++) {
+      const f0 = u * sq;
+      const qkLead = unflatten(Math.floor(f0 / qkRows), qkShape.slice(0, -2));
+      const pLead = unflatten(Math.floor(f0 / pRows), pShape.slice(0, -2));
+      const qh = this.headView(q, broadcastIndex(qkLead, lastDims(q)), f0 % qkRows, sq, `q${u}`);
+      const kIdx = broadcastIndex(qkLead, lastDims(k));
+      const vIdx = broadcastIndex(pLead, lastDims(v));
+      const kh = this.headView(k, kIdx, 0, sk, `k${flatten(kIdx, lastDims(k))}`);
+      const vh = this.headView(v, vIdx, 0, sk, `v${flatten(vIdx, lastDims(v))}`);
+      const mask = this.m.mask ? this.maskHead(unflatten(u, lead), u) : undefined;
+      const pieces: Value[] = [];
+      for (const [s0, s1] of chunks) {
+        const whole = chunks.length === 1;
+        const c = whole ? '' : `.c${s0}`;
+        const cut = (x: Value): Value =>
+          whole ? x : this.memo(`cut:${x.name}:${s0}`, () => b.op('slice', { x }, { begin: [0, 0, 0, s0], end: [TO_END, TO_END, TO_END, s1] }, `${x.name}${c}`));
+        let s = b.op('matmul', { x: kh, y: cut(qh) }, { transpose_x: true }, `${this.name}.s${u}${c}`);
+        if (scale) s = b.op('mul', { x: s, y: scale }, {}, `${this.name}.s${u}${c}.scaled`);
+        if (mask) s = b.op('add', { x: s, y: mask.type.shape[3] === 1 ? mask : cut(mask) }, {}, `${this.name}.s${u}${c}.masked`);
+        const pr = b.op('softmax', { x: s }, { axis: 2 }, `${this.name}.p${u}${c}`);
+        pieces.push(b.op('matmul', { x: vh, y: pr }, {}, `${this.name}.o${u}${c}`));
+      }
+      outs.push(pieces.length === 1 ? pieces[0]! : b.op('concat', { values: pieces }, { axis: 3 }, `${this.name}.o${u}`));
+    }
+    // [1, U, Dv, Sq] -> [1, U*Dv, Sq] -> [1, Sq, U*Dv], then back to the root's shape.
+    const all = outs.length === 1 ? outs[0]! : b.op('concat', { values: outs }, { axis: 1 }, `${this.name}.heads`);
+    const dv = all.type.shape[2] as number;
+    const flat = b.op('reshape', { x: all }, { shape: [1, units * dv, sq] }, `${this.name}.heads3`);
+    return this.restore(b.op('transpose', { x: flat }, { perm: [0, 2, 1] }, `${this.name}.merged`));
+  }
+
+  /**
+   * [1, Sq, U*Dv] back to the root's shape through the usual head split, so that the model's own
+   * head merge after attention cancels against it.
+   */
+  private restore(merged: Value): Value {
+    const b = this.b;
+    const { root, scoresShape } = this.m;
+    const sq = scoresShape[scoresShape.length - 2]!;
+    const units = prod(scoresShape.slice(0, -2));
     const os = root.outputs[0]!.type.shape as number[];
     const dv = os[os.length - 1]!;
     const back =
@@ -377,10 +518,10 @@ class AttentionEmitter {
   }
 }
 
-/** Rewrites attention per head in the ANE einsum form (grouped-query aware, optional query chunks). */
+/** Rewrites attention per head in the ANE einsum form, or the transpose-free matmul form (grouped-query aware, optional query chunks). */
 export const chunkAttention = definePass({
   name: 'chunk-attention',
-  summary: 'Rewrites attention per head as einsums on (B, C, 1, S) tensors, GQA aware, with optional query chunking.',
+  summary: 'Rewrites attention per head as einsums on (B, C, 1, S) tensors, or as transpose-free matmuls, GQA aware, with optional query chunking.',
   doc: `Finds \`matmul(softmax(scale * matmul(q, k^T) + mask, axis=-1), v)\` (scale and mask optional;
 \`k^T\` as \`transpose_y\` or an explicit transpose; reshapes allowed between the products and the
 softmax) and rewrites it per attention unit (batch x head: the leading axes of the softmax
@@ -399,6 +540,20 @@ them with the model's own head merge. Mask values below \`maskFloor\` (e.g. -inf
 it (a constant mask at compile time, else a \`maximum\` op). With \`maxScoreBytes\` > 0 the query
 axis is cut into chunks so that one unit's scores \`[1, Sk, 1, chunk]\` (last axis padded to 64
 bytes, in \`budgetDtype\`) fit the budget. Shapes must be static.
+
+With \`scores: 'matmul'\` each unit is written with matmuls instead, every operand keeping the
+sequence on its last axis: \`s[1, 1, Sk, Sq] = matmul(k_u[1, 1, D, Sk], q_u[1, 1, D, Sq],
+transpose_x)\`, scaled, plus the mask as \`[1, 1, Sk, Sq]\`, \`softmax(s, axis=2)\`,
+\`o_u[1, 1, Dv, Sq] = matmul(v_u[1, 1, Dv, Sk], p)\`, the units concatenated on axis 1
+(\`[1, U, Dv, Sq]\`, a reshape away from \`[1, U*Dv, 1, Sq]\`). Each of q, k and v is viewed once
+as \`[1, heads, D, S]\` (one transpose of the whole tensor, or of the \`[.., S, H*D]\` projection
+it splits) and unit u's operand is a slice of axis 1 of it; the query chunks are slices of the
+last axis. Why: MIL's einsum contracts the first operand's last axis with the second's axis 1,
+so the einsum form needs the keys as \`[1, Sk, 1, D]\` while every other tensor is channels
+first \`(B, C, 1, S)\`: one key transpose per head (or per layer) survives \`assign-layout\`. In
+the matmul form all three operands share the channels-first layout, so after \`assign-layout\`
+and \`fold-layout-chains\` the heads are slices of one reshape of the projection and no
+transpose is left (ANEMLL runs matmul-with-transpose attention on the ANE).
 
 Before:
 \`\`\`
@@ -434,11 +589,49 @@ func main(%q: fp32[1,2,3,4], %k: fp32[1,2,3,4], %v: fp32[1,2,3,4]) -> (%o) {
   %o = transpose(x=%o.split) {perm=[0,2,1,3]} : fp32[1,2,3,4]
   return %o
 }
+\`\`\`
+
+The same with \`scores: 'matmul'\`:
+\`\`\`
+// options: {"scores": "matmul"}
+func main(%q: fp32[1,2,3,4], %k: fp32[1,2,3,4], %v: fp32[1,2,3,4]) -> (%o) {
+  %s = matmul(x=%q, y=%k) {transpose_y=true} : fp32[1,2,3,3]
+  %p = softmax(x=%s) : fp32[1,2,3,3]
+  %o = matmul(x=%p, y=%v) : fp32[1,2,3,4]
+  return %o
+}
+\`\`\`
+After:
+\`\`\`
+func main(%q: fp32[1,2,3,4], %k: fp32[1,2,3,4], %v: fp32[1,2,3,4]) -> (%o) {
+  %o.qheads = transpose(x=%q) {perm=[0,1,3,2]} : fp32[1,2,4,3]
+  %o.q0 = slice(x=%o.qheads) {begin=[0,0,0,0], end=[1,1,2147483647,3]} : fp32[1,1,4,3]
+  %o.kheads = transpose(x=%k) {perm=[0,1,3,2]} : fp32[1,2,4,3]
+  %o.k0 = slice(x=%o.kheads) {begin=[0,0,0,0], end=[1,1,2147483647,3]} : fp32[1,1,4,3]
+  %o.vheads = transpose(x=%v) {perm=[0,1,3,2]} : fp32[1,2,4,3]
+  %o.v0 = slice(x=%o.vheads) {begin=[0,0,0,0], end=[1,1,2147483647,3]} : fp32[1,1,4,3]
+  %o.s0 = matmul(x=%o.k0, y=%o.q0) {transpose_x=true} : fp32[1,1,3,3]
+  %o.p0 = softmax(x=%o.s0) {axis=2} : fp32[1,1,3,3]
+  %o.o0 = matmul(x=%o.v0, y=%o.p0) : fp32[1,1,4,3]
+  ...the same for head 1 (%o.q1 = slice(x=%o.qheads) {begin=[0,1,0,0], ...})...
+  %o.heads = concat(values=(%o.o0, %o.o1)) {axis=1} : fp32[1,2,4,3]
+  %o.heads3 = reshape(x=%o.heads) {shape=[1,8,3]} : fp32[1,8,3]
+  %o.merged = transpose(x=%o.heads3) {perm=[0,2,1]} : fp32[1,3,8]
+  %o.split = reshape(x=%o.merged) {shape=[1,3,2,4]} : fp32[1,3,2,4]
+  %o = transpose(x=%o.split) {perm=[0,2,1,3]} : fp32[1,2,3,4]
+  return %o
+}
 \`\`\``,
   options: {
     maxScoreBytes: { kind: 'int', default: 0, min: 0, max: 2 ** 31 - 1, doc: 'Byte budget of one unit\'s scores; the query axis is chunked to fit (0: no chunking).' },
     budgetDtype: { kind: 'enum', values: ['fp16', 'fp32', 'auto'], default: 'fp16', doc: 'Element size used for the budget (fp16: what the ANE runs; auto: the program\'s dtype).' },
     maskFloor: { kind: 'number', default: -1e4, min: -65504, max: 0, doc: 'Mask values below this (e.g. -inf) are raised to it.' },
+    scores: {
+      kind: 'enum',
+      values: ['einsum', 'matmul'],
+      default: 'einsum',
+      doc: "Per-head form: 'einsum' (Apple's: keys as [1, Sk, 1, D]) or 'matmul' (every operand [1, 1, D, S], transpose-free).",
+    },
   },
   run(program, ctx) {
     let rewritten = 0;

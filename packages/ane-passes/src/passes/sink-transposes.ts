@@ -1,5 +1,6 @@
 /**
- * `sink-transposes`: moves transposes below elementwise ops, toward their consumers.
+ * `sink-transposes`: moves transposes below elementwise and data-movement ops, toward their
+ * consumers (where they cancel) or the function outputs.
  * @module
  */
 import { type Tensor, type Value, runOp } from '@fastvlm/graph';
@@ -9,6 +10,7 @@ import { type Match, type RewritePattern, capture, constant, op, pattern } from 
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
 import { invertPerm, permOf } from './util.js';
+import { SINK_MOVEMENT_PATTERNS } from './sink-transposes-movement.js';
 
 /** Elementwise ops with one tensor input `x` (attributes, e.g. cast's dtype, are kept). */
 export const UNARY_ELEMENTWISE = ['relu', 'gelu', 'silu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'rsqrt', 'neg', 'abs', 'erf', 'cast'] as const;
@@ -86,34 +88,56 @@ export const SINK_TRANSPOSE_PATTERNS: readonly RewritePattern[] = [
     },
   }),
   ...BINARY_ELEMENTWISE.flatMap(binaryPatterns),
+  ...SINK_MOVEMENT_PATTERNS,
 ];
 
-/** Moves single-use transposes below elementwise ops so they meet and cancel. */
+/**
+ * Moves single-use transposes below elementwise and data-movement ops, so they meet and cancel
+ * or end at the function outputs.
+ */
 export const sinkTransposes = patternPass({
   name: 'sink-transposes',
-  summary: 'Moves transposes below elementwise ops, toward transposes they can cancel with.',
+  summary: 'Moves transposes below elementwise and data-movement ops, toward transposes they cancel with or the outputs.',
   doc: `Elementwise ops commute with transposes: \`f(transpose(x, p)) = transpose(f(x), p)\`. For a
 unary op, for a binary op whose operands are transposes by the same perm, and for a binary op
 with one transposed operand and one constant (the constant is re-laid out at compile time:
 rank-extended with leading 1s and permuted by the inverse perm; a one-element constant is
-kept), the transpose is moved below the op. Only single-use transposes move, so no transpose
-is ever duplicated. Run \`cancel-transposes\` afterwards to remove the pairs that meet.
+kept), the transpose is moved below the op.
+
+Data-movement ops commute with a transpose once their parameters follow the axes: \`pad\` (the
+amounts move to the axes they pad before the transpose; mode and fill value kept), \`slice\`
+(begin, end and strides permuted back), \`expand_dims\` and \`squeeze\` (the perm gains or loses
+the unit axes), a \`reshape\` that only adds or drops size-1 axes (the reshape moves above; the
+transpose disappears when the other axes stay in order) and \`concat\` when every input is a
+transpose by the same perm (one transpose follows the concat, its axis mapped back). A KV
+cache built per layer as transpose, pad, expand_dims and a concat over layers thus keeps one
+transpose, at the cache output.
+
+Only single-use transposes move (for concat: used by that concat only), so no transpose is
+ever duplicated. Run \`cancel-transposes\` afterwards to remove the pairs that meet.
 
 Before:
 \`\`\`
-func main(%x: fp32[2,3]) -> (%y) {
-  %a = transpose(x=%x) {perm=[1,0]} : fp32[3,2]
-  %b = relu(x=%a) : fp32[3,2]
-  %y = transpose(x=%b) {perm=[1,0]} : fp32[2,3]
+func main(%k0: fp32[2,3], %k1: fp32[2,3]) -> (%y) {
+  %a = transpose(x=%k0) {perm=[1,0]} : fp32[3,2]
+  %b = transpose(x=%k1) {perm=[1,0]} : fp32[3,2]
+  %pa = pad(x=%a) {pad=[0,1,0,0]} : fp32[4,2]
+  %pb = pad(x=%b) {pad=[0,1,0,0]} : fp32[4,2]
+  %ea = expand_dims(x=%pa) {axes=[0]} : fp32[1,4,2]
+  %eb = expand_dims(x=%pb) {axes=[0]} : fp32[1,4,2]
+  %y = concat(values=(%ea, %eb)) {axis=0} : fp32[2,4,2]
   return %y
 }
 \`\`\`
-After (and \`cancel-transposes\` then leaves only the relu):
+After:
 \`\`\`
-func main(%x: fp32[2,3]) -> (%y) {
-  %relu = relu(x=%x) : fp32[2,3]
-  %b = transpose(x=%relu) {perm=[1,0]} : fp32[3,2]
-  %y = transpose(x=%b) {perm=[1,0]} : fp32[2,3]
+func main(%k0: fp32[2,3], %k1: fp32[2,3]) -> (%y) {
+  %pad = pad(x=%k0) {pad=[0,1]} : fp32[2,4]
+  %pad_1 = pad(x=%k1) {pad=[0,1]} : fp32[2,4]
+  %expand_dims = expand_dims(x=%pad) {axes=[0]} : fp32[1,2,4]
+  %expand_dims_4 = expand_dims(x=%pad_1) {axes=[0]} : fp32[1,2,4]
+  %concat = concat(values=(%expand_dims, %expand_dims_4)) {axis=0} : fp32[2,2,4]
+  %y = transpose(x=%concat) {perm=[0,2,1]} : fp32[2,4,2]
   return %y
 }
 \`\`\``,
