@@ -3,7 +3,7 @@
  * Parameters left out take MIL's defaults (which the IR ops share).
  * @module
  */
-import type { AttrValue, DType, Tensor } from '@fastvlm/graph';
+import { type AttrValue, type DType, type Tensor, type Value, tensor } from '@fastvlm/graph';
 import { unpackElements } from '../mil/elements.js';
 import type { LiftContext, OpLifting } from './lift.js';
 import { BINARY_MIL, UNARY_SAME } from './ops/elementwise.js';
@@ -131,6 +131,62 @@ const lutToDense: OpLifting = (lc) => {
   lc.add('lut_dequantize', { lut, indices }, {});
 };
 
+/** One intermediate IR op of a multi-op lifting, named after the MIL output. */
+function step(lc: LiftContext, kind: string, inputs: Readonly<Record<string, Value>>, a: Readonly<Record<string, AttrValue>>, suffix: string): Value {
+  return lc.add(kind, inputs, a, [lc.fresh(`${lc.outputs[0]!.name}_${suffix}`)])[0]!;
+}
+
+/**
+ * int32 floor division and modulo from the IR's truncating `div`: q = div(x, y),
+ * r = x - q * y (exact: |q * y| <= |x|), and `fix` where floor and trunc differ, i.e. r != 0
+ * with the sign of r (x's) opposite to y's: select(y < 0, r > 0, r < 0).
+ */
+function floorParts(lc: LiftContext, what: string): { x: Value; y: Value; q: Value; r: Value; fix: Value } {
+  const x = lc.tensor('x');
+  const y = lc.tensor('y');
+  if (x.type.dtype !== 'int32' || y.type.dtype !== 'int32') {
+    throw lc.error(`${what} on ${x.type.dtype} has no IR form (the IR has no floor op); only int32 ${what} lifts, as a composition around the truncating div`);
+  }
+  const q = step(lc, 'div', { x, y }, {}, 'trunc');
+  const r = step(lc, 'sub', { x, y: step(lc, 'mul', { x: q, y }, {}, 'trunc_mul') }, {}, 'trunc_rem');
+  const zero = lc.constant(`${lc.outputs[0]!.name}_zero`, tensor('int32', [], [0]));
+  const yNeg = step(lc, 'less', { x: y, y: zero }, {}, 'y_neg');
+  const fix = step(lc, 'select', { cond: yNeg, a: step(lc, 'greater', { x: r, y: zero }, {}, 'rem_pos'), b: step(lc, 'less', { x: r, y: zero }, {}, 'rem_neg') }, {}, 'round_down');
+  return { x, y, q, r, fix };
+}
+
+/** MIL `floor_div` (int32): the truncated quotient minus 1 where the division rounds down. */
+const floorDiv: OpLifting = (lc) => {
+  const { q, fix } = floorParts(lc, 'floor_div');
+  lc.add('sub', { x: q, y: step(lc, 'cast', { x: fix }, { dtype: 'int32' }, 'dec') }, {});
+};
+
+/** MIL `mod` (int32, the sign of y): the truncated remainder plus y where they differ. */
+const mod: OpLifting = (lc) => {
+  const { y, r, fix } = floorParts(lc, 'mod');
+  lc.add('select', { cond: fix, a: step(lc, 'add', { x: r, y }, {}, 'rem_y'), b: r }, {});
+};
+
+/** Bools as 0/1 int32, so that `not_equal` / `equal` act as xor / not. */
+const asInt = (lc: LiftContext, v: Value, suffix: string): Value => step(lc, 'cast', { x: v }, { dtype: 'int32' }, suffix);
+
+const logical: Readonly<Record<string, OpLifting>> = {
+  logical_and: (lc) => {
+    const x = lc.tensor('x');
+    lc.add('select', { cond: x, a: lc.tensor('y'), b: x }, {});
+  },
+  logical_or: (lc) => {
+    const x = lc.tensor('x');
+    lc.add('select', { cond: x, a: x, b: lc.tensor('y') }, {});
+  },
+  logical_xor: (lc) => {
+    lc.add('not_equal', { x: asInt(lc, lc.tensor('x'), 'x_int'), y: asInt(lc, lc.tensor('y'), 'y_int') }, {});
+  },
+  logical_not: (lc) => {
+    lc.add('equal', { x: asInt(lc, lc.tensor('x'), 'x_int'), y: lc.constant(`${lc.outputs[0]!.name}_zero`, tensor('int32', [], [0])) }, {});
+  },
+};
+
 const identity: OpLifting = (lc) => {
   lc.alias(0, lc.tensor('x'));
 };
@@ -139,6 +195,9 @@ const identity: OpLifting = (lc) => {
 export const LIFTINGS: Readonly<Record<string, OpLifting>> = {
   ...fromBinary,
   ...fromUnary,
+  ...logical,
+  floor_div: floorDiv,
+  mod,
   log: same('log', ['x'], { epsilon: (lc) => lc.num('epsilon') }),
   rsqrt: same('rsqrt', ['x'], { epsilon: (lc) => lc.num('epsilon') }),
   gelu: same('gelu', ['x'], { mode: (lc) => lc.str('mode') }),
@@ -175,4 +234,9 @@ export const LIFTINGS: Readonly<Record<string, OpLifting>> = {
     lc.add('affine_dequantize', { quantized_data: lc.tensor('quantized_data'), zero_point: lc.tensor('zero_point'), scale: lc.tensor('scale') }, attrs({ axis: lc.int('axis') }));
   },
   constexpr_blockwise_shift_scale: same('blockwise_dequantize', ['data', 'scale', 'offset']),
+};
+
+/** Liftings of the op groups of `lift-patterns.ts`, by the IR kind they fold into. */
+export const LIFT_FUSED: Readonly<Record<string, OpLifting>> = {
+  div: same('div', ['x', 'y']),
 };

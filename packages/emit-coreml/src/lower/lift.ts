@@ -6,7 +6,8 @@
  * or store weights named after the const, one per blob). An `identity` lifts to the value itself.
  *
  * The lift is the inverse of the lowering up to decompositions (`neg` comes back as `mul` by -1,
- * `rms_norm` as its reductions), so emit -> read -> lift -> emit -> read -> lift is stable.
+ * `rms_norm` as its reductions), so emit -> read -> lift -> emit -> read -> lift is stable. The
+ * compositions listed in `lift-patterns.ts` (int32 `div`) fold back into their one IR op.
  * @module
  */
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -33,7 +34,8 @@ import { MilDataType, type MilBlock, type MilFunction, type MilOperation, type M
 import type { CoreMLModel } from '../proto/model-types.js';
 import { readBlob, readBlobRecord } from '../weights/blob-reader.js';
 import { lowerError } from './errors.js';
-import { LIFTINGS } from './lift-ops.js';
+import { LIFTINGS, LIFT_FUSED } from './lift-ops.js';
+import { findFusedGroups } from './lift-patterns.js';
 import { irTypeOf } from './values.js';
 
 /** Options of {@link liftProgram}. */
@@ -217,7 +219,8 @@ class FunctionLifter {
     for (let k = 1; ; k++) if (!this.b.names.has(`${hint}_${k}`)) return `${hint}_${k}`;
   }
 
-  liftOp(op: MilOperation, index: number): void {
+  /** Lifts one MIL op with its rule (or `rule`, for a fused group standing in as `op`). */
+  liftOp(op: MilOperation, index: number, rule: OpLifting | undefined = LIFTINGS[op.type ?? '']): void {
     const type = op.type ?? '';
     const name = opNameOf(op);
     const where = `${this.fnName}: ops[${index}] ${type} '${name}'`;
@@ -229,7 +232,6 @@ class FunctionLifter {
       return;
     }
     const outputs = (op.outputs ?? []).map((o, i) => ({ name: o.name ?? '', type: irTypeOf(o.type, () => this.symbol(), `${where} output ${i}`) }));
-    const rule = LIFTINGS[type];
     if (!rule) throw lowerError('E_LIFT', `MIL op '${type}' has no lifting to the IR`, { where, details: { milOp: type } });
     const bound = new Set<number>();
     const lc: LiftContext = {
@@ -376,7 +378,13 @@ function liftFunction(name: string, f: MilFunction, weights: BlobWeights): Func 
   const opset = f.opset ?? '';
   const block: MilBlock | undefined = f.blockSpecializations?.[opset];
   if (!block) throw lowerError('E_LIFT', `${where} has no block for its opset '${opset}'`, { where });
-  (block.operations ?? []).forEach((op, i) => fl.liftOp(op, i));
+  const groups = findFusedGroups(block);
+  const absorbed = new Set([...groups.values()].flatMap((g) => g.absorbed));
+  (block.operations ?? []).forEach((op, i) => {
+    const g = groups.get(i);
+    if (g) fl.liftOp(g.op, i, LIFT_FUSED[g.kind]);
+    else if (!absorbed.has(i)) fl.liftOp(op, i);
+  });
   const outs = (block.outputs ?? []).map((o) => fl.irOf(fl.val(o, `${where} outputs`), `${where} outputs`));
   if (outs.length === 0) throw lowerError('E_LIFT', `${where} has no outputs`, { where });
   fl.b.output(...outs);

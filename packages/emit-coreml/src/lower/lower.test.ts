@@ -136,7 +136,7 @@ describe('ops', () => {
     expect(o[0]!.attributes!.val!.blobFileValue).toEqual({ fileName: '@model_path/weights/weight.bin', offset: 64 });
   });
 
-  it('map div to real_div, slice to slice_by_index, range to range_1d(end, start, step), neg to mul by -1', () => {
+  it('map fp32 div to real_div, slice to slice_by_index, range to range_1d(end, start, step), neg to mul by -1', () => {
     const p = single((f) => {
       const x = f.input('x', { dtype: 'fp32', shape: [4] });
       const [d] = f.add('div', { x, y: x });
@@ -148,6 +148,44 @@ describe('ops', () => {
     const o = ops(p).filter((x) => x.type !== 'const');
     expect(o.map((x) => x.type)).toEqual(['real_div', 'slice_by_index', 'range_1d', 'add', 'mul']);
     expect(Object.keys(o[2]!.inputs!)).toEqual(['end', 'start', 'step']);
+  });
+
+  it('map int32 div to floor_div + 1 where inexact with opposite signs, on every target (no int32 real_div)', () => {
+    const p = single((f) => f.add('div', { x: f.input('x', { dtype: 'int32', shape: [2, 3] }), y: f.input('y', { dtype: 'int32', shape: [3] }) }, {}, { names: ['q'] }));
+    const args = (x: MilOperation): string[] =>
+      Object.entries(x.inputs ?? {}).map(([k, a]) => `${k}=${a.arguments!.map((b) => b.name).join(',')}`);
+    for (const target of TARGETS) {
+      const all = ops(p, { target });
+      const consts = new Map(all.filter((x) => x.type === 'const').map((x) => [opName(x), x.attributes!.val!.immediateValue!.tensor!]));
+      const o = all.filter((x) => x.type !== 'const');
+      // Dataflow, by output name: the composition of the module doc of ops/int-div.ts.
+      expect(o.map((x) => `${opName(x)} = ${x.type}(${args(x).join(' ')})`), target).toEqual([
+        'q_floor = floor_div(x=x y=y)',
+        'q_rem = mod(x=x y=y)',
+        'q_inexact = not_equal(x=q_rem y=q_zero)',
+        'q_x_neg = less(x=x y=q_zero)',
+        'q_y_neg = less(x=y y=q_zero)',
+        'q_signs_differ = logical_xor(x=q_x_neg y=q_y_neg)',
+        'q_round_up = logical_and(x=q_inexact y=q_signs_differ)',
+        'q_inc = cast(x=q_round_up dtype=q_dtype)',
+        'q = add(x=q_floor y=q_inc)',
+      ]);
+      expect(consts.get('q_zero')!.ints!.values).toEqual(Int32Array.from([0]));
+      expect(consts.get('q_dtype')!.strings!.values).toEqual(['int32']);
+      // Declared types: int32 values broadcast to [2,3]; the masks bool of their operand's shape.
+      const types = Object.fromEntries(o.map((x) => [opName(x), x.outputs![0]!.type!.tensorType!]));
+      expect(types['q_rem']!.dimensions!.map((d) => d.constant!.size)).toEqual([2, 3]);
+      expect(types['q_y_neg']!.dimensions!.map((d) => d.constant!.size)).toEqual([3]);
+      expect(types['q_round_up']!.dimensions!.map((d) => d.constant!.size)).toEqual([2, 3]);
+    }
+    // fp16 / fp32 div stay one real_div.
+    for (const dtype of ['fp32', 'fp16'] as const) {
+      const pf = single((f) => {
+        const [x, y] = ['x', 'y'].map((n) => f.add('cast', { x: f.input(n, { dtype: 'fp32', shape: [3] }) }, { dtype })[0]!);
+        return f.add('cast', { x: f.add('div', { x: x!, y: y! })[0]! }, { dtype: 'fp32' });
+      });
+      expect(ops(pf).filter((x) => x.type !== 'const').map((x) => x.type), dtype).toEqual(['cast', 'cast', 'real_div', 'cast']);
+    }
   });
 
   it('rms_norm decomposes into mul, reduce_mean, add, rsqrt, mul', () => {
@@ -284,6 +322,15 @@ describe('unsupported ops and dtypes are coded errors naming the op and the lowe
     expect(e(() => checkMilOp('add', [['x', [v('x', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_OP');
     expect(e(() => checkMilOp('add', [['x', [v('x', 'fp32')]], ['y', [v('y', 'fp32')]], ['z', [v('z', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_OP');
     expect(e(() => checkMilOp('no_such_op', [], 'ios18', 'w')).code).toBe('E_LOWER_OP');
+    // int32 division helpers: floor_div / mod take fp16, fp32, int32; logical ops bool only, from ios15.
+    for (const t of TARGETS) {
+      expect(() => checkMilOp('floor_div', [['x', [v('x', 'int32')]], ['y', [v('y', 'int32')]]], t, 'w')).not.toThrow();
+      expect(() => checkMilOp('mod', [['x', [v('x', 'int32')]], ['y', [v('y', 'int32')]]], t, 'w')).not.toThrow();
+      expect(() => checkMilOp('logical_xor', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], t, 'w')).not.toThrow();
+      expect(() => checkMilOp('logical_and', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], t, 'w')).not.toThrow();
+    }
+    expect(e(() => checkMilOp('floor_div', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
+    expect(e(() => checkMilOp('logical_and', [['x', [v('x', 'int32')]], ['y', [v('y', 'int32')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
   });
 
   it('metadata keys of this package are reserved', () => {

@@ -53,6 +53,7 @@ function v(since: Target, inputs: Record<string, MilInputSpec>, vars?: Record<st
 }
 
 const binary = [v('ios15', { x: { domain: 'T' }, y: { domain: 'T' } }, { T: FI })];
+const logical = [v('ios15', { x: { domain: 'T' }, y: { domain: 'T' } }, { T: BOOL })];
 const unaryF = [v('ios15', { x: { domain: 'T' } }, { T: F })];
 const unaryFI = [v('ios15', { x: { domain: 'T' } }, { T: FI })];
 const withEps = [
@@ -69,6 +70,8 @@ const moveData = (extra: Record<string, MilInputSpec>): MilOpVersion[] => [
 export const MIL_OPS: Readonly<Record<string, readonly MilOpVersion[]>> = {
   add: binary, sub: binary, mul: binary, real_div: binary, pow: binary, maximum: binary, minimum: binary,
   equal: binary, not_equal: binary, less: binary, less_equal: binary, greater: binary, greater_equal: binary,
+  floor_div: binary, mod: binary,
+  logical_and: logical, logical_xor: logical,
   abs: unaryFI,
   exp: unaryF, sqrt: unaryF, tanh: unaryF, erf: unaryF, relu: unaryF, silu: unaryF, sigmoid: unaryF,
   log: withEps,

@@ -682,7 +682,7 @@ export abstract class OpMethods {
   }
 
   /**
-   * Elementwise quotient with numpy broadcasting: `output = x / y` (MIL `real_div`). Floats follow IEEE 754 (x / 0 is +-inf or NaN); int32 truncates toward zero (`trunc(x / y)`, so -7 / 2 = -3) and division by zero is an E_INTERPRET error.
+   * Elementwise quotient with numpy broadcasting: `output = x / y`. Floats follow IEEE 754 (x / 0 is +-inf or NaN; MIL `real_div`); int32 truncates toward zero (`trunc(x / y)`, so -7 / 2 = -3; exact in Core ML through MIL `floor_div` and `mod`, except the overflowing -2^31 / -1, which wraps here) and division by zero is an E_INTERPRET error.
    *
    * Op `div` (family `elementwise`).
    * @param x - Left operand. Dtypes: fp16, fp32, int32.

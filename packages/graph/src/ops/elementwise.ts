@@ -1,6 +1,8 @@
 /**
  * Elementwise ops: binary arithmetic with numpy broadcasting, unary math, comparisons, `select`
- * and `cast`. Names of inputs and attributes follow Core ML MIL; `div` lowers to MIL `real_div`.
+ * and `cast`. Names of inputs and attributes follow Core ML MIL; float `div` lowers to MIL
+ * `real_div`, int32 `div` to an exact composition around MIL `floor_div` (Core ML leaves int32
+ * `real_div` undefined).
  *
  * Integer semantics (int32): results wrap modulo 2^32 like int32 storage (add, sub, mul, neg,
  * abs, pow); `div` truncates toward zero; division by zero is an `E_INTERPRET` error at run time.
@@ -95,7 +97,7 @@ const BINARY: readonly BinarySpec[] = [
   },
   {
     name: 'div',
-    doc: 'Elementwise quotient with numpy broadcasting: `output = x / y` (MIL `real_div`). Floats follow IEEE 754 (x / 0 is +-inf or NaN); int32 truncates toward zero (`trunc(x / y)`, so -7 / 2 = -3) and division by zero is an E_INTERPRET error.',
+    doc: 'Elementwise quotient with numpy broadcasting: `output = x / y`. Floats follow IEEE 754 (x / 0 is +-inf or NaN; MIL `real_div`); int32 truncates toward zero (`trunc(x / y)`, so -7 / 2 = -3; exact in Core ML through MIL `floor_div` and `mod`, except the overflowing -2^31 / -1, which wraps here) and division by zero is an E_INTERPRET error.',
     float: (a, b) => a / b,
     int: (a, b) => (b === 0 ? intDivByZero(a) : Math.trunc(a / b)),
   },

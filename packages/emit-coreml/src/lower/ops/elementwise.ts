@@ -1,14 +1,17 @@
 /**
- * Elementwise ops: binary arithmetic and comparisons map one to one (`div` -> `real_div`);
- * `neg` is `mul` by -1; `log`/`rsqrt` carry their epsilon as a const input; `cast` names the
- * target dtype as a string (int8/int16/uint8 and those inputs need ios17).
+ * Elementwise ops: binary arithmetic and comparisons map one to one, float `div` to `real_div`;
+ * int32 `div` (truncation toward zero) becomes an exact composition of `floor_div`, `mod`,
+ * comparisons and logical ops ({@link lowerIntDiv}), because Core ML leaves `real_div` on int32
+ * undefined. `neg` is `mul` by -1; `log`/`rsqrt` carry their epsilon as a const input; `cast`
+ * names the target dtype as a string (int8/int16/uint8 and those inputs need ios17).
  * @module
  */
 import type { DType } from '@fastvlm/graph';
 import type { LoweringContext, MilVal } from '../context.js';
+import { lowerIntDiv } from './int-div.js';
 import type { LoweringTable, OpLowering } from './types.js';
 
-/** IR binary op -> MIL op. */
+/** IR binary op -> MIL op (int32 `div` is the exception: {@link lowerIntDiv}). */
 export const BINARY_MIL: Readonly<Record<string, string>> = {
   add: 'add',
   sub: 'sub',
@@ -58,6 +61,10 @@ const cast: OpLowering = (cx) => {
 export const elementwiseLowerings: LoweringTable = {
   ...Object.fromEntries(Object.entries(BINARY_MIL).map(([k, v]) => [k, binary(v)])),
   ...Object.fromEntries(UNARY_SAME.map((k) => [k, unary(k)])),
+  div: (cx) => {
+    if (cx.input('x').type.dtype === 'int32') lowerIntDiv(cx);
+    else binary('real_div')(cx);
+  },
   neg: (cx) => {
     const x = cx.input('x');
     cx.emit1('mul', { x, y: cx.scalar('minus_one', x.type.dtype, -1) }, cx.out());
