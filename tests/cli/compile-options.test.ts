@@ -92,7 +92,7 @@ describe('--dump-ir', () => {
     expect(files).toContain('final.mlir');
     expect(files).toContain('tiny-llm.mil');
     const final = parseProgram(readFileSync(join(dump, 'tiny-llm', 'final.mlir'), 'utf8'));
-    expect([...final.functions.keys()]).toEqual(['embed', 'prefill', 'decode']);
+    expect([...final.functions.keys()]).toEqual(['embed', 'embed_token', 'prefill', 'decode']);
     expect(final.fn('prefill').outputs[0]!.type.dtype).toBe('fp32');
     expect(readFileSync(join(dump, 'tiny-llm', 'tiny-llm.mil'), 'utf8')).toMatch(/^prefill\[CoreML8\]\(/m);
     expect(existsSync(join(out, 'tiny-llm.mlpackage'))).toBe(true);
@@ -163,7 +163,7 @@ describe('--compress', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--compress on ios16: look-up tables are one per tensor (grouped tables need ios18)');
     const size = (dir: string, fn: string): number => statSync(join(dir, `tiny-llm-${fn}.mlpackage/Data/com.apple.CoreML/weights/weight.bin`)).size;
-    for (const fn of ['embed', 'prefill', 'decode']) expect(size(lut, fn), fn).toBeLessThanOrEqual(size(dense, fn));
+    for (const fn of ['embed', 'embed_token', 'prefill', 'decode']) expect(size(lut, fn), fn).toBeLessThanOrEqual(size(dense, fn));
     expect(size(lut, 'prefill')).toBeLessThan(size(dense, 'prefill') / 2);
     expect(milOpCounts(join(lut, 'tiny-llm-prefill.mlpackage')).get('main')!.get('constexpr_lut_to_dense')).toBeGreaterThan(0);
   });

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readMlPackage } from '@fastvlm/emit-coreml';
+import { type MilBlobFileValue, type MilOperation, readMlPackage } from '@fastvlm/emit-coreml';
 import { run, snapshot, tempDir } from './helpers.js';
 
 const tmp = tempDir('compile');
@@ -23,6 +23,30 @@ function features(pkgPath: string): Record<string, { input: string[]; output: st
   const fmt = (fs: typeof d.input): string[] => (fs ?? []).map((f) => `${f.name}:${name(f.type?.multiArrayType?.dataType)}[${(f.type?.multiArrayType?.shape ?? []).join(',')}]`);
   if (d.functions?.length) return Object.fromEntries(d.functions.map((f) => [f.name!, { input: fmt(f.input), output: fmt(f.output) }]));
   return { main: { input: fmt(d.input), output: fmt(d.output) } };
+}
+
+/** The operations of function `fn` of a package (its only block). */
+function operations(pkgPath: string, fn: string): MilOperation[] {
+  const f = readMlPackage(pkgPath).model.mlProgram?.functions?.[fn];
+  return Object.values(f?.blockSpecializations ?? {}).flatMap((b) => b.operations ?? []);
+}
+
+/**
+ * The weight.bin references behind the table of the one `gather` of `fn`: the `val` of a plain
+ * `const`, or every blob input of a `constexpr_*` op (compressed weights).
+ */
+function gatherTableRefs(pkgPath: string, fn: string): MilBlobFileValue[] {
+  const ops = operations(pkgPath, fn);
+  const gathers = ops.filter((op) => op.type === 'gather');
+  expect(gathers.length, fn).toBe(1);
+  const table = gathers[0]!.inputs?.['x']?.arguments?.[0]?.name;
+  const producer = ops.find((op) => op.outputs?.some((o) => o.name === table));
+  expect(producer, `${fn}: producer of ${table}`).toBeDefined();
+  const refs: MilBlobFileValue[] = [];
+  const val = producer!.attributes?.['val']?.blobFileValue;
+  if (val) refs.push(val);
+  for (const arg of Object.values(producer!.inputs ?? {})) for (const a of arg.arguments ?? []) if (a.value?.blobFileValue) refs.push(a.value.blobFileValue);
+  return refs;
 }
 
 describe('compile tiny, every part and target', () => {
@@ -52,6 +76,7 @@ describe('compile tiny, every part and target', () => {
       const half = target === 'ios15' ? 'fp32' : 'fp16';
       const sig = {
         embed: { input: ['input_ids:int32[1,6]'], output: [`embeddings:${half}[1,6,64]`] },
+        embed_token: { input: ['input_id:int32[1,1]'], output: [`embedding:${half}[1,1,64]`] },
         prefill: { input: [`embeddings:${half}[1,6,64]`], output: ['logits:fp32[1,128]', `key_cache:${half}[2,2,16,16]`, `value_cache:${half}[2,2,16,16]`] },
         decode: {
           input: [`embedding:${half}[1,1,64]`, 'position:int32[1]', `key_cache:${half}[2,2,16,16]`, `value_cache:${half}[2,2,16,16]`],
@@ -66,8 +91,8 @@ describe('compile tiny, every part and target', () => {
         expect(features(pkg.path)).toEqual(sig);
         expect(pkg.checkBlobReferences()).toBeGreaterThan(0);
       } else {
-        expect(readdirSync(out).sort()).toEqual(['tiny-llm-decode.mlpackage', 'tiny-llm-embed.mlpackage', 'tiny-llm-prefill.mlpackage']);
-        for (const fn of ['embed', 'prefill', 'decode'] as const) {
+        expect(readdirSync(out).sort()).toEqual(['tiny-llm-decode.mlpackage', 'tiny-llm-embed.mlpackage', 'tiny-llm-embed_token.mlpackage', 'tiny-llm-prefill.mlpackage']);
+        for (const fn of ['embed', 'embed_token', 'prefill', 'decode'] as const) {
           const pkg = readMlPackage(join(out, `tiny-llm-${fn}.mlpackage`));
           expect(pkg.model.specificationVersion).toBe(SPEC_VERSION[target]);
           expect(features(pkg.path)).toEqual({ main: sig[fn] });
@@ -104,3 +129,37 @@ describe('determinism', () => {
   });
 });
 
+
+describe('embed_token and embed share the embedding table', () => {
+  for (const [label, flags] of [
+    ['no passes', []],
+    ['--passes ane', ['--passes', 'ane']],
+    ['--compress lut4', ['--compress', 'lut4']],
+  ] as const) {
+    it(`ios18 (${label}): both gathers read the same weight.bin blobs`, async () => {
+      const out = join(tmp.dir, `share-${flags.join('')}`);
+      const r = await run(['compile', '--model', 'tiny', '--parts', 'llm', ...flags, '--out', out]);
+      expect(r.code).toBe(0);
+      const pkg = join(out, 'tiny-llm.mlpackage');
+      const embed = gatherTableRefs(pkg, 'embed');
+      expect(embed.length).toBeGreaterThan(0);
+      expect(embed.every((ref) => ref.fileName === '@model_path/weights/weight.bin')).toBe(true);
+      expect(gatherTableRefs(pkg, 'embed_token')).toEqual(embed);
+    });
+  }
+
+  it('ios16: embed_token is its own package holding a copy of the same table', async () => {
+    const out = join(tmp.dir, 'share-ios16');
+    expect((await run(['compile', '--model', 'tiny', '--parts', 'llm', '--target', 'ios16', '--out', out])).code).toBe(0);
+    const table = (fn: string): Buffer => {
+      const path = join(out, `tiny-llm-${fn}.mlpackage`);
+      const refs = gatherTableRefs(path, 'main');
+      expect(refs.length).toBe(1);
+      return Buffer.from(readMlPackage(path).readBlob(refs[0]!, 'fp16'));
+    };
+    const token = table('embed_token');
+    // tiny: vocab 128 x H 64 fp16.
+    expect(token.length).toBe(128 * 64 * 2);
+    expect(Buffer.compare(token, table('embed'))).toBe(0);
+  });
+});

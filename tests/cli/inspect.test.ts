@@ -57,10 +57,14 @@ describe('inspect a package', () => {
     expect(info.target).toBe('ios18');
     expect(info.functions.map((f) => [f.name, f.default, f.opset])).toEqual([
       ['embed', true, 'CoreML8'],
+      ['embed_token', false, 'CoreML8'],
       ['prefill', false, 'CoreML8'],
       ['decode', false, 'CoreML8'],
     ]);
-    const prefill = info.functions[1]!;
+    const token = info.functions[1]!;
+    expect(token.inputs).toEqual([{ name: 'input_id', kind: 'multiArray', dtype: 'int32', shape: [1, 1] }]);
+    expect(token.outputs).toEqual([{ name: 'embedding', kind: 'multiArray', dtype: 'fp16', shape: [1, 1, 64] }]);
+    const prefill = info.functions[2]!;
     expect(prefill.inputs).toEqual([{ name: 'embeddings', kind: 'multiArray', dtype: 'fp16', shape: [1, 6, 64] }]);
     expect(prefill.outputs.map((o) => `${o.name}:${o.dtype}[${o.shape.join(',')}]`)).toEqual(['logits:fp32[1,128]', 'key_cache:fp16[2,2,16,16]', 'value_cache:fp16[2,2,16,16]']);
     const naive = milOpCounts(llmPath);
@@ -82,7 +86,7 @@ describe('inspect a package', () => {
       'fastvlm.prefill_length': '6',
       'fastvlm.weights': 'synthetic (seed 0)',
     });
-    expect(info.metadata.shortDescription).toBe('FastVLM tiny language model (Qwen2): embed, prefill (6 tokens), decode (context 16), fp16');
+    expect(info.metadata.shortDescription).toBe('FastVLM tiny language model (Qwen2): embed (6 tokens), embed_token (1 token), prefill (6 tokens), decode (context 16), fp16');
   });
 
   it('prints the same facts as text', async () => {
@@ -129,6 +133,7 @@ describe('inspect a model name', () => {
     expect(sig).toEqual([
       'vision/vision(images: fp32[1,3,1024,1024]) -> image_features: fp16[1,256,896]',
       'llm/embed(input_ids: int32[1,512]) -> embeddings: fp16[1,512,896]',
+      'llm/embed_token(input_id: int32[1,1]) -> embedding: fp16[1,1,896]',
       'llm/prefill(embeddings: fp16[1,512,896]) -> logits: fp32[1,151936], key_cache: fp16[24,2,1024,64], value_cache: fp16[24,2,1024,64]',
       'llm/decode(embedding: fp16[1,1,896], position: int32[1], key_cache: fp16[24,2,1024,64], value_cache: fp16[24,2,1024,64]) -> logits: fp32[1,151936], key_cache_out: fp16[24,2,1024,64], value_cache_out: fp16[24,2,1024,64]',
     ]);

@@ -38,7 +38,7 @@ describe('fastvlm as a process', () => {
     expect(lines[lines.length - 2]).toMatch(/^tiny-llm: write \([\d.]+ kB of weights streamed\)$/);
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^tiny-llm: wrote ${join(out, 'tiny-llm.mlpackage')} \\([\\d.]+ kB\\) in \\d+ ms$`));
     expect(r.stdout).toMatch(/^Compiled tiny for ios18 \(fp16, passes none\) into /);
-    expect(r.stdout).toMatch(/^tiny-llm\.mlpackage +embed, prefill, decode +\d+ +78,400 +/m);
+    expect(r.stdout).toMatch(/^tiny-llm\.mlpackage +embed, embed_token, prefill, decode +\d+ +78,400 +/m);
     expect(existsSync(join(out, 'tiny-llm.mlpackage', 'Manifest.json'))).toBe(true);
   });
 });

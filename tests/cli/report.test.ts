@@ -85,7 +85,7 @@ describe('--report with the ane passes (fp16)', () => {
 
   it('counts every op kind, transposes and reshapes before and after the passes', () => {
     const { report, input, final } = loadRun(dir);
-    expect(report.functions.map((f) => `${f.part}/${f.function}`)).toEqual(['vision/vision', 'llm/embed', 'llm/prefill', 'llm/decode']);
+    expect(report.functions.map((f) => `${f.part}/${f.function}`)).toEqual(['vision/vision', 'llm/embed', 'llm/embed_token', 'llm/prefill', 'llm/decode']);
     for (const f of report.functions) {
       const before = naiveCounts(input.get(f.part)!).get(f.function)!;
       const after = naiveCounts(final.get(f.part)!).get(f.function)!;
@@ -119,7 +119,7 @@ describe('--report with the ane passes (fp16)', () => {
 
   it('prints the table and names the JSON file', () => {
     expect(stdout).toMatch(/^function\s+ops before\s+ops after\s+transposes\s+reshapes\s+max rank\s+largest intermediate\s+fp16 share$/m);
-    for (const fn of ['vision/vision', 'llm/embed', 'llm/prefill', 'llm/decode']) expect(stdout).toMatch(new RegExp(`^${fn}\\s+\\d+\\s+\\d+\\s+\\d+ -> \\d+.*1\\.000$`, 'm'));
+    for (const fn of ['vision/vision', 'llm/embed', 'llm/embed_token', 'llm/prefill', 'llm/decode']) expect(stdout).toMatch(new RegExp(`^${fn}\\s+\\d+\\s+\\d+\\s+\\d+ -> \\d+.*1\\.000$`, 'm'));
     expect(stdout).toContain('Op counts by type (before -> after the passes):');
     expect(stdout).toContain(`Report written to ${join(dir, 'out', 'tiny-report.json')}`);
   });

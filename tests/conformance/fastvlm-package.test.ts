@@ -1,6 +1,6 @@
 /**
  * External-oracle check of the compiled FastVLM parts: `fastvlm compile` writes FastVLM-0.5B
- * (vision at 1024^2, and the LLM's embed / prefill / decode as one iOS18 multifunction model;
+ * (vision at 1024^2, and the LLM's embed / embed_token / prefill / decode as one iOS18 multifunction model;
  * synthetic weights, fp16) and coremltools 9.0 opens every package with the lowering suite's
  * checker (py/check_package.py): manifest and spec load, every op rebuilt through coremltools'
  * builder with type inference re-run and checked against the declared types, every weight read
@@ -74,8 +74,11 @@ describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
     expect(v.functions!['main']!.outputs.map((o) => [o.dtype, o.shape])).toEqual([['fp16', [1, 256, 896]]]);
     const l = reports.get(llm)!;
     expect(l.ok, l.error).toBe(true);
-    expect(Object.keys(l.functions!).sort()).toEqual(['decode', 'embed', 'prefill']);
+    expect(Object.keys(l.functions!).sort()).toEqual(['decode', 'embed', 'embed_token', 'prefill']);
     expect(l.description!.defaultFunctionName).toBe('embed');
+    // One token's embedding for decode: exactly decode's `embedding` input.
+    expect(l.functions!['embed_token']!.inputs).toEqual([{ name: 'input_id', dtype: 'int32', shape: [1, 1] }]);
+    expect(l.functions!['embed_token']!.outputs.map((o) => `${o.dtype}[${o.shape.join(',')}]`)).toEqual(['fp16[1,1,896]']);
     expect(l.functions!['decode']!.inputs.map((i) => `${i.name}:${i.dtype}[${i.shape.join(',')}]`)).toEqual([
       'embedding:fp16[1,1,896]',
       'position:int32[1]',
@@ -104,6 +107,8 @@ describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
       [
         'embed in input_ids:int32[1,512]',
         'embed out fp16[1,512,896]',
+        'embed_token in input_id:int32[1,1]',
+        'embed_token out fp16[1,1,896]',
         'prefill in embeddings:fp16[1,512,896]',
         'prefill out fp32[1,151936]',
         'prefill out fp16[24,2,1024,64]',
@@ -130,7 +135,7 @@ describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
       join(a, 'tiny-vision.mlpackage'),
       join(a, 'tiny-llm.mlpackage'),
       join(b, 'tiny-vision.mlpackage'),
-      ...['embed', 'prefill', 'decode'].map((f) => join(b, `tiny-llm-${f}.mlpackage`)),
+      ...['embed', 'embed_token', 'prefill', 'decode'].map((f) => join(b, `tiny-llm-${f}.mlpackage`)),
     ]);
   }, 600_000);
 });

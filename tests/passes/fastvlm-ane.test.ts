@@ -290,8 +290,8 @@ describe('the ane preset on the tiny FastVLM', () => {
     // - prefill: none: the q, k and v head splits of the matmul form are reshapes, and
     //   sink-transposes moves k's and v's transposes into the cache layout [kv heads, S, head dim]
     //   through pad, expand_dims and the concat over layers to the two cache outputs (boundary);
-    // - decode and embed: none (with one token the head splits are pure reshapes).
-    const budget: Readonly<Record<string, number>> = { vision: 0, embed: 0, prefill: 0, decode: 0 };
+    // - decode, embed and embed_token: none (with one token the head splits are pure reshapes).
+    const budget: Readonly<Record<string, number>> = { vision: 0, embed: 0, embed_token: 0, prefill: 0, decode: 0 };
     const lines: string[] = [];
     for (const key of KEYS) {
       for (const fn of result[key].program.functions.values()) {

@@ -15,7 +15,7 @@ describe('buildFastVlm', () => {
   it('builds the parts asked for, with the documented functions', () => {
     const all = buildFastVlm('tiny');
     expect([...all.vision!.functions.keys()]).toEqual(['vision']);
-    expect([...all.llm!.functions.keys()]).toEqual(['embed', 'prefill', 'decode']);
+    expect([...all.llm!.functions.keys()]).toEqual(['embed', 'embed_token', 'prefill', 'decode']);
     expect(all).toMatchObject({ resolution: 128, contextLength: 16, prefillLength: 6, imageTokens: 4, dtype: 'fp32' });
     const llmOnly = buildFastVlm('tiny', { parts: ['llm'] });
     expect(llmOnly.vision).toBeUndefined();
@@ -26,6 +26,21 @@ describe('buildFastVlm', () => {
     const emb = all.llm!.fn('embed');
     expect(emb.inputs.map((v) => [v.name, v.type.dtype, [...v.type.shape]])).toEqual([['input_ids', 'int32', [1, 6]]]);
     expect(emb.body.ops.filter((op) => op.kind !== 'const').map((op) => op.kind)).toEqual(['gather']);
+    const tok = all.llm!.fn('embed_token');
+    expect(tok.inputs.map((v) => [v.name, v.type.dtype, [...v.type.shape]])).toEqual([['input_id', 'int32', [1, 1]]]);
+    expect(tok.outputs.map((v) => [v.name, v.type.dtype, [...v.type.shape]])).toEqual([['embedding', 'fp32', [1, 1, 64]]]);
+    expect(tok.body.ops.filter((op) => op.kind !== 'const').map((op) => op.kind)).toEqual(['gather']);
+    // Its output is what decode takes: same name, dtype and shape.
+    const dec = all.llm!.fn('decode').inputs[0]!;
+    expect([dec.name, dec.type.dtype, [...dec.type.shape]]).toEqual(['embedding', 'fp32', [1, 1, 64]]);
+  });
+
+  it('embed_token has the same shape at every prefill and context length, and follows the dtype', () => {
+    for (const [contextLength, prefillLength] of [[2, 1], [16, 6], [40, 33]] as const) {
+      const fn = buildFastVlm('tiny', { parts: ['llm'], contextLength, prefillLength, dtype: 'fp16' }).llm!.fn('embed_token');
+      expect(fn.inputs.map((v) => [...v.type.shape])).toEqual([[1, 1]]);
+      expect(fn.outputs.map((v) => [v.type.dtype, [...v.type.shape]])).toEqual([['fp16', [1, 1, 64]]]);
+    }
   });
 
   it('gives each part only its own tensors and shares LLM weights between functions', () => {
@@ -36,6 +51,13 @@ describe('buildFastVlm', () => {
     // prefill and decode read the same q_proj weight from the one store.
     const uses = ['prefill', 'decode'].map((fn) => llm!.fn(fn).body.ops.some((op) => op.kind === 'const' && op.attrs['weight'] === 'model.layers.1.self_attn.q_proj.weight'));
     expect(uses).toEqual([true, true]);
+    // embed and embed_token read the one embedding table: a single store entry, a single manifest row.
+    const tables = (fn: string): string[] =>
+      llm!.fn(fn).body.ops.flatMap((op) => (op.kind === 'const' && typeof op.attrs['weight'] === 'string' ? [op.attrs['weight']] : []));
+    expect(tables('embed')).toEqual(['model.embed_tokens.weight']);
+    expect(tables('embed_token')).toEqual(['model.embed_tokens.weight']);
+    expect(llm!.weights.names().filter((n) => n.includes('embed_tokens'))).toEqual(['model.embed_tokens.weight']);
+    expect(parameterManifest('tiny', { parts: ['llm'] }).filter((e) => e.name.includes('embed_tokens')).map((e) => [e.name, [...e.shape]])).toEqual([['model.embed_tokens.weight', [128, 64]]]);
   });
 
   it('is deterministic: same IR text and weight bytes', () => {

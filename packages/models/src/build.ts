@@ -1,7 +1,7 @@
 /**
  * `buildFastVlm`: the compiled parts of FastVLM as Programs of static-shaped functions. The
  * vision part holds `vision` (image -> projected image features); the LLM part holds `embed`,
- * `prefill` and `decode`, which share one weight store.
+ * `embed_token`, `prefill` and `decode`, which share one weight store.
  * @module
  */
 import { type FloatDType, type Program, type StaticShape, WeightStore, formatShape, graph, shapeEq } from '@fastvlm/graph';
@@ -9,7 +9,7 @@ import { type FastVlmConfig, imageTokens, resolveConfig, visionStride } from './
 import { modelError } from './errors.js';
 import type { BuildCtx } from './layers.js';
 import { type ModelPart, isBufferName, isCheckpointName, partOfTensor } from './names.js';
-import { buildDecode, buildEmbed, buildPrefill } from './qwen2.js';
+import { buildDecode, buildEmbed, buildEmbedToken, buildPrefill } from './qwen2.js';
 import { fastVitHd, projector } from './vision.js';
 
 /** The parts, in build order. */
@@ -52,7 +52,7 @@ export interface FastVlmPrograms extends BuildShapes {
   readonly dtype: FloatDType;
   /** Function `vision`, when the vision part was asked for. */
   readonly vision?: Program;
-  /** Functions `embed`, `prefill`, `decode`, when the LLM part was asked for. */
+  /** Functions `embed`, `embed_token`, `prefill`, `decode`, when the LLM part was asked for. */
   readonly llm?: Program;
 }
 
@@ -101,6 +101,7 @@ function buildPart(part: ModelPart, config: FastVlmConfig, shapes: BuildShapes, 
     f.output({ image_features: projector(c, fastVitHd(c, x, config.vision), config.llm.hiddenSize) });
   } else {
     buildEmbed({ f: g.function('embed'), dtype }, config.llm, shapes.prefillLength);
+    buildEmbedToken({ f: g.function('embed_token'), dtype }, config.llm);
     buildPrefill({ f: g.function('prefill'), dtype, weights: store }, config.llm, shapes.prefillLength, shapes.contextLength);
     buildDecode({ f: g.function('decode'), dtype, weights: store }, config.llm, shapes.contextLength);
   }
@@ -168,7 +169,8 @@ export function checkWeights(store: WeightStore, manifest: readonly ManifestEntr
 /**
  * Builds FastVLM for `config` (a preset name or a config object): the `vision` Program (function
  * `vision`: `images` fp32 `[1, 3, R, R]` -> `image_features` `[1, (R/64)^2, H]`) and the `llm`
- * Program (functions `embed`, `prefill`, `decode`, sharing weights). Each part gets its own
+ * Program (functions `embed` (S token ids), `embed_token` (one token id, for `decode`), `prefill`,
+ * `decode`, sharing weights: the embedding table is one tensor for both embeds). Each part gets its own
  * WeightStore holding only its tensors (plus derived RoPE tables).
  */
 export function buildFastVlm(config: string | FastVlmConfig, opts: BuildOptions = {}): FastVlmPrograms {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Program, type Tensor, interpret, tensor } from '@fastvlm/graph';
+import { type Program, type Tensor, interpret, isFastVlmError, tensor } from '@fastvlm/graph';
 import { type LlmConfig, getConfig, withLlm } from './config.js';
 import { buildFastVlm } from './build.js';
 
@@ -153,6 +153,56 @@ describe('Qwen2 prefill', () => {
   });
 });
 
+describe('Qwen2 embed_token', () => {
+  const cfg = getConfig('tiny');
+  const V = cfg.llm.vocabSize;
+  const H = cfg.llm.hiddenSize;
+  const S = 5;
+  for (const dtype of ['fp32', 'fp16'] as const) {
+    it(`returns row id of the embedding table, the same row embed gives at any position (${dtype})`, () => {
+      const p = buildFastVlm(cfg, { parts: ['llm'], contextLength: C, prefillLength: S, dtype, seed: 2 }).llm!;
+      const table = p.weights.read('model.embed_tokens.weight');
+      expect(table.dtype).toBe(dtype);
+      const row = (id: number): number[] => Array.from(table.data.subarray(id * H, (id + 1) * H));
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 0, max: V - 1 }), { minLength: S, maxLength: S }), fc.nat(S - 1), (ids, at) => {
+          const one = interpret(p, 'embed_token', { input_id: tensor('int32', [1, 1], [ids[at]!]) }).get('embedding')!;
+          expect(one.dtype).toBe(dtype);
+          expect(one.shape).toEqual([1, 1, H]);
+          expect(Array.from(one.data)).toEqual(row(ids[at]!));
+          const all = interpret(p, 'embed', { input_ids: tensor('int32', [1, S], ids) }).get('embeddings')!;
+          expect(Array.from(one.data)).toEqual(Array.from(all.data.subarray(at * H, (at + 1) * H)));
+        }),
+        { numRuns: 25, seed: 5 },
+      );
+      // The ends of the vocabulary.
+      for (const id of [0, V - 1]) expect(Array.from(interpret(p, 'embed_token', { input_id: tensor('int32', [1, 1], [id]) }).get('embedding')!.data)).toEqual(row(id));
+    });
+  }
+
+  it('rejects ids past the vocabulary and other shapes with coded errors (interpreter)', () => {
+    const p = buildFastVlm(cfg, { parts: ['llm'], contextLength: C, prefillLength: S }).llm!;
+    for (const id of [V, 2 ** 31 - 1]) {
+      let e: unknown;
+      try {
+        interpret(p, 'embed_token', { input_id: tensor('int32', [1, 1], [id]) });
+      } catch (err) {
+        e = err;
+      }
+      expect(isFastVlmError(e, 'E_INTERPRET'), String(id)).toBe(true);
+      expect(String(e)).toContain(`gather index ${id}`);
+    }
+    let e: unknown;
+    try {
+      interpret(p, 'embed_token', { input_id: tensor('int32', [1, 2], [1, 2]) });
+    } catch (err) {
+      e = err;
+    }
+    expect(isFastVlmError(e, 'E_INTERPRET')).toBe(true);
+    expect((e as { where?: string }).where).toBe('embed_token.input_id');
+  });
+});
+
 describe('Qwen2 decode', () => {
   const cfg = getConfig('tiny');
   const S = 4;
@@ -163,8 +213,8 @@ describe('Qwen2 decode', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: 0, max: cfg.llm.vocabSize - 1 }), { minLength: S + 1, maxLength: S + 1 }), (ids) => {
         const pre = runPrefill(short, ids.slice(0, S));
-        const emb1 = interpret(long, 'embed', { input_ids: tensor('int32', [1, S + 1], ids) }).get('embeddings')!;
-        const embedding = tensor('fp32', [1, 1, 64], emb1.data.subarray(S * 64));
+        // The generation step as an app runs it: embed_token of the next id feeds decode.
+        const embedding = interpret(short, 'embed_token', { input_id: tensor('int32', [1, 1], [ids[S]!]) }).get('embedding')!;
         const dec = interpret(short, 'decode', { embedding, position: tensor('int32', [1], [S]), key_cache: pre.get('key_cache')!, value_cache: pre.get('value_cache')! });
         const full = runPrefill(long, ids);
         expect(relErr(dec.get('logits')!.data, full.get('logits')!.data)).toBeLessThan(1e-5);

@@ -1,8 +1,8 @@
 /**
- * The Qwen2 decoder in the DSL, as three static-shaped functions sharing one set of weights:
- * `embed` (token ids -> embeddings), `prefill` (S embeddings -> last logits and a KV cache of C
- * positions) and `decode` (one embedding at a position, the cache -> logits and the updated
- * cache). Grouped-query attention, RoPE, RMSNorm, SwiGLU, q/k/v biases, optional tied head.
+ * The Qwen2 decoder in the DSL, as four static-shaped functions sharing one set of weights:
+ * `embed` (S token ids -> embeddings), `embed_token` (one token id -> the embedding `decode`
+ * takes), `prefill` (S embeddings -> last logits and a KV cache of C positions) and `decode` (one
+ * embedding at a position, the cache -> logits and the updated cache). Grouped-query attention, RoPE, RMSNorm, SwiGLU, q/k/v biases, optional tied head.
  * @module
  */
 import { type FloatDType, type TensorHandle, type WeightStore, computedSource, nn, tensor } from '@fastvlm/graph';
@@ -16,6 +16,7 @@ export const MASK_VALUE = -1e4;
 /** Names of the LLM functions' inputs and outputs. */
 export const LLM_IO = {
   embed: { inputs: ['input_ids'], outputs: ['embeddings'] },
+  embed_token: { inputs: ['input_id'], outputs: ['embedding'] },
   prefill: { inputs: ['embeddings'], outputs: ['logits', 'key_cache', 'value_cache'] },
   decode: { inputs: ['embedding', 'position', 'key_cache', 'value_cache'], outputs: ['logits', 'key_cache_out', 'value_cache_out'] },
 } as const;
@@ -99,12 +100,24 @@ function stack(c: BuildCtx, layers: readonly FloatT<3>[]): FloatT<4> {
   return c.f.concat(layers.map((t) => c.f.expandDims(t, { axes: [0] }).asRank(4)), { axis: 0 });
 }
 
+/** Gathers the rows of `model.embed_tokens.weight` for `ids` int32 `[1, T]`: `[1, T, H]`. */
+function embedRows(c: BuildCtx, l: LlmConfig, ids: TensorHandle<'int32', 2>): FloatT<3> {
+  const table = c.f.param(EMBED_NAME, c.dtype, [l.vocabSize, l.hiddenSize], { init: { kind: 'normal', std: 1 / Math.sqrt(l.hiddenSize) } });
+  return c.f.gather(table, ids, { axis: 0 }).asRank(3);
+}
+
 /** `embed`: `input_ids` int32 `[1, S]` -> `embeddings` `[1, S, H]`, a gather of `model.embed_tokens.weight`. */
 export function buildEmbed(c: BuildCtx, l: LlmConfig, S: number): void {
-  const f = c.f;
-  const ids = f.input('input_ids', 'int32', [1, S]);
-  const table = f.param(EMBED_NAME, c.dtype, [l.vocabSize, l.hiddenSize], { init: { kind: 'normal', std: 1 / Math.sqrt(l.hiddenSize) } });
-  f.output({ embeddings: f.gather(table, ids, { axis: 0 }) });
+  c.f.output({ embeddings: embedRows(c, l, c.f.input('input_ids', 'int32', [1, S])) });
+}
+
+/**
+ * `embed_token`: `input_id` int32 `[1, 1]` -> `embedding` `[1, 1, H]`, the input of `decode`
+ * (so a generation step needs no padding to S tokens). The same gather of the same
+ * `model.embed_tokens.weight` as `embed`: in one program the table is one weight.
+ */
+export function buildEmbedToken(c: BuildCtx, l: LlmConfig): void {
+  c.f.output({ embedding: embedRows(c, l, c.f.input('input_id', 'int32', [1, 1])) });
 }
 
 /**

@@ -47,7 +47,7 @@ export const COMPILE_SPEC: CommandSpec = {
   summary: 'Compile FastVLM to Core ML .mlpackage files (one per part).',
   usage: 'compile --model NAME --out DIR [options]',
   description: [
-    'Builds the model, runs the optimization passes and writes one .mlpackage per part: <out>/<model>-vision.mlpackage (FastViTHD + projector: images -> image_features) and <out>/<model>-llm.mlpackage (Qwen2 with the functions embed, prefill and decode in one iOS18 multifunction model that stores shared weights once). Multifunction models need ios18: for older targets the LLM is written as one package per function, <out>/<model>-llm-<function>.mlpackage.',
+    'Builds the model, runs the optimization passes and writes one .mlpackage per part: <out>/<model>-vision.mlpackage (FastViTHD + projector: images -> image_features) and <out>/<model>-llm.mlpackage (Qwen2 with the functions embed (S token ids -> embeddings for prefill), embed_token (one token id -> the embedding for decode), prefill and decode in one iOS18 multifunction model that stores shared weights once). Multifunction models need ios18: for older targets the LLM is written as one package per function, <out>/<model>-llm-<function>.mlpackage.',
     'Without --checkpoint the weights are deterministic synthetic values (same seed, byte-identical packages). Precision fp16 (the Neural Engine computes in fp16) keeps fp32 at the boundary where it helps: the images input and the logits outputs are fp32; image features, embeddings and KV caches stay fp16. On ios15, which has no fp16 inputs or outputs, all of them are fp32.',
     'Progress goes to stderr (a bar on a terminal, plain lines otherwise); the summary to stdout.',
   ].join('\n\n'),

@@ -58,7 +58,7 @@ export interface CompileResult {
 function partDescription(model: string, part: ModelPart, shapes: { resolution: number; contextLength: number; prefillLength: number }, precision: string): string {
   return part === 'vision'
     ? `FastVLM ${model} vision encoder (FastViTHD + mlp2x_gelu projector): ${shapes.resolution}x${shapes.resolution} image -> image features, ${precision}`
-    : `FastVLM ${model} language model (Qwen2): embed, prefill (${shapes.prefillLength} tokens), decode (context ${shapes.contextLength}), ${precision}`;
+    : `FastVLM ${model} language model (Qwen2): embed (${shapes.prefillLength} tokens), embed_token (1 token), prefill (${shapes.prefillLength} tokens), decode (context ${shapes.contextLength}), ${precision}`;
 }
 
 /** Checkpoint parameters referenced by `fns` (each once). */
