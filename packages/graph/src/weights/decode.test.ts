@@ -5,6 +5,7 @@ import { FastVlmError } from '../errors.js';
 import { arbShape, fillTensor } from '../testing/arb.js';
 import { convertChunk, decodeTensor, isSafetensorsDType, safetensorsDTypeSize, safetensorsTargetDType } from './decode.js';
 import { encodeTensor } from './encode.js';
+import { fp32ToFp16Bits } from '../fp16.js';
 
 const site = { file: 'f.safetensors', tensor: 't' };
 
@@ -59,5 +60,33 @@ describe('safetensors dtype helpers', () => {
     expect(code(() => convertChunk(new Uint8Array(3), 'F16', 'fp32', 0, site))).toBe('E_SAFETENSORS');
     expect(code(() => convertChunk(new Uint8Array(4), 'F32', 'int32', 0, site))).toBe('E_SAFETENSORS');
     expect(code(() => convertChunk(new Uint8Array(8), 'I64', 'int32', 0, site))).toBeUndefined();
+  });
+});
+
+describe('convertChunk to fp16', () => {
+  /** The fp32 value of IEEE bits `b`, through a DataView (independent of the typed-array paths). */
+  const f32 = (b: number): number => {
+    const dv = new DataView(new ArrayBuffer(4));
+    dv.setUint32(0, b >>> 0);
+    return dv.getFloat32(0);
+  };
+
+  it('F32 and BF16 chunks at any byte offset give fp32ToFp16Bits of every element (property)', () => {
+    fc.assert(fc.property(fc.array(fc.nat({ max: 0xffffffff }), { maxLength: 40 }), fc.nat({ max: 3 }), fc.boolean(), (words, shift, bf16) => {
+      const size = bf16 ? 2 : 4;
+      // The chunk sits at byte offset `shift` of its buffer, so typed-array views may be unaligned.
+      const buf = new Uint8Array(shift + words.length * size);
+      const dv = new DataView(buf.buffer);
+      words.forEach((w, i) => (bf16 ? dv.setUint16(shift + 2 * i, w >>> 16, true) : dv.setUint32(shift + 4 * i, w, true)));
+      const out = convertChunk(buf.subarray(shift), bf16 ? 'BF16' : 'F32', 'fp16', 0, site);
+      expect(out.byteLength).toBe(words.length * 2);
+      const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      words.forEach((w, i) => {
+        const bits = bf16 ? (w >>> 16) << 16 : w;
+        expect(ov.getUint16(2 * i, true), `word ${w.toString(16)}`).toBe(fp32ToFp16Bits(f32(bits)));
+      });
+      // The input is left as it was.
+      words.forEach((w, i) => expect(bf16 ? dv.getUint16(shift + 2 * i, true) : dv.getUint32(shift + 4 * i, true)).toBe(bf16 ? w >>> 16 : w));
+    }), { numRuns: 300 });
   });
 });

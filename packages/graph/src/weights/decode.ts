@@ -9,7 +9,7 @@
  */
 import { type DType, dtypeInfo } from '../dtype.js';
 import { type FastVlmError, graphError } from '../errors.js';
-import { bf16BitsToFp32, fp16BitsToFp32, fp32ToFp16Bits } from '../fp16.js';
+import { bf16BitsToFp32, decodeFp16Range, encodeFp16Range, fp16BitsOfFp32Bits, fp16BitsToFp32, fp32ToFp16Bits } from '../fp16.js';
 import { type StaticShape, formatShape, numel } from '../shape.js';
 import { type Tensor, allocData } from '../tensor.js';
 
@@ -135,6 +135,20 @@ export function convertChunk(bytes: Uint8Array, src: SafetensorsDType, dst: DTyp
       return out;
     }
   }
+  if (dst === 'fp16' && LITTLE_ENDIAN_HOST) {
+    // Bulk paths on the bit patterns: no per-element number conversion or DataView call.
+    if (src === 'F32') {
+      const f = bytes.byteOffset % 4 === 0 ? new Float32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(alignedCopy(bytes));
+      return new Uint8Array(encodeFp16Range(f, 0, n, new Uint16Array(n)).buffer);
+    }
+    if (src === 'BF16') {
+      const h = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, n) : new Uint16Array(alignedCopy(bytes));
+      const out = new Uint16Array(n);
+      // bf16 bits are the top half of the fp32 bits, so the fp32 -> fp16 rounding applies as is.
+      for (let i = 0; i < n; i++) out[i] = fp16BitsOfFp32Bits((h[i]! << 16) >>> 0);
+      return new Uint8Array(out.buffer);
+    }
+  }
   if (dst === 'fp16') {
     const out = new Uint8Array(n * 2);
     const o = view(out);
@@ -182,6 +196,10 @@ export function decodeTensor(dtype: DType, shape: StaticShape, bytes: Uint8Array
     }
     case 'fp16': {
       const data = new Float32Array(n);
+      if (LITTLE_ENDIAN_HOST) {
+        const h = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, n) : new Uint16Array(alignedCopy(bytes));
+        return { dtype, shape: s, data: decodeFp16Range(h, 0, n, data) };
+      }
       for (let i = 0; i < n; i++) data[i] = fp16BitsToFp32(v.getUint16(i * 2, true));
       return { dtype, shape: s, data };
     }

@@ -4,7 +4,7 @@
  * @module
  */
 import { dtypeInfo } from '../dtype.js';
-import { encodeFp16 } from '../fp16.js';
+import { encodeFp16, encodeFp16Range } from '../fp16.js';
 import type { Tensor } from '../tensor.js';
 
 /** The storage bytes of `t`. */
@@ -13,11 +13,14 @@ export function encodeTensor(t: Tensor): Uint8Array {
   const info = dtypeInfo(t.dtype);
   switch (t.dtype) {
     case 'fp32':
-      return new Uint8Array(Float32Array.from(t.data).buffer);
+      // A copy either way (callers may keep the bytes); slice is a memcpy, from() is not.
+      return new Uint8Array((t.data instanceof Float32Array ? t.data.slice() : Float32Array.from(t.data)).buffer);
     case 'fp16':
+      // fp16 data is a Float32Array by contract; the bulk path reads its bits directly.
+      if (t.data instanceof Float32Array) return new Uint8Array(encodeFp16Range(t.data, 0, n, new Uint16Array(n)).buffer);
       return new Uint8Array(encodeFp16(t.data).buffer);
     case 'int32':
-      return new Uint8Array(Int32Array.from(t.data).buffer);
+      return new Uint8Array((t.data instanceof Int32Array ? t.data.slice() : Int32Array.from(t.data)).buffer);
     case 'int16':
       return new Uint8Array(Int16Array.from(t.data).buffer);
     case 'int8':

@@ -578,3 +578,37 @@ describe('robustness', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('safetensorsSource.streamRange', () => {
+  it('streams the converted bytes of any element range in chunks, as the whole stream has them (property)', () => {
+    // One file per source dtype, 37 elements each; the expected bytes come from the naive encoders.
+    const n = 37;
+    const words = Array.from({ length: n }, (_, i) => (Math.imul(i + 1, 0x9e3779b9) >>> 0) & 0x7f7fffff);
+    const f32 = words.map((w) => new Float32Array(new Uint32Array([w]).buffer)[0]!);
+    const h16 = words.map((w) => w >>> 16);
+    const file = openSafetensors(put(build({
+      f32: { dtype: 'F32', shape: [n], data_offsets: [0, 4 * n] },
+      f16: { dtype: 'F16', shape: [n], data_offsets: [4 * n, 6 * n] },
+      bf16: { dtype: 'BF16', shape: [n], data_offsets: [6 * n, 8 * n] },
+    }, cat(f32le(f32), u16le(h16), u16le(h16)))));
+    const want: Record<string, Record<'fp16' | 'fp32', (i: number) => number[]>> = {
+      // Bytes of element i after conversion, little-endian.
+      f32: { fp16: (i) => [...u16le([fp32ToFp16Bits(f32[i]!)])], fp32: (i) => [...f32le([f32[i]!])] },
+      f16: { fp16: (i) => [...u16le([h16[i]!])], fp32: (i) => [...f32le([fp16BitsToFp32(h16[i]!)])] },
+      bf16: { fp16: (i) => [...u16le([fp32ToFp16Bits(bf16ToF32(h16[i]!))])], fp32: (i) => [...f32le([bf16ToF32(h16[i]!)])] },
+    };
+    fc.assert(fc.property(fc.constantFrom('f32', 'f16', 'bf16'), fc.constantFrom<'fp16' | 'fp32'>('fp16', 'fp32'), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 40 }), (name, policy, a, b, chunk) => {
+      const src = safetensorsSource(file, name, { floatDtype: policy });
+      const start = a % n;
+      const count = b % (n - start + 1);
+      const chunks = [...src.streamRange!(start, count, chunk)];
+      const size = policy === 'fp16' ? 2 : 4;
+      for (const c of chunks) expect(c.byteLength).toBeLessThanOrEqual(Math.max(chunk - (chunk % size), size));
+      const expected = Array.from({ length: count }, (_, j) => want[name]![policy](start + j)).flat();
+      expect([...Buffer.concat(chunks)]).toEqual(expected);
+    }), { numRuns: 200 });
+    expectCode(() => safetensorsSource(file, 'f32').streamRange!(30, 8, 64), 'E_ATTR', 'outside', "'f32'");
+    expectCode(() => safetensorsSource(file, 'f32').streamRange!(-1, 2, 64), 'E_ATTR', 'outside');
+    expectCode(() => safetensorsSource(file, 'f32').streamRange!(0, 2, 0), 'E_ATTR', 'chunkBytes');
+  });
+});

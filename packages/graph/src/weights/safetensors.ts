@@ -373,6 +373,22 @@ export function safetensorsSource(file: SafetensorsFile, name: string, opts: Saf
       const elems = Math.max(1, Math.floor(chunkBytes / dstSize));
       return convertStream(file.stream(name, elems * srcSize), info.dtype, dtype, site);
     },
+    // Range streams convert the file's bytes directly, so views of checkpoint weights (a 1x1-conv
+    // reshape, a slice of the LM head) never round-trip through decoded values.
+    streamRange: (start: number, count: number, chunkBytes: number): Iterable<Uint8Array> => {
+      const where = `${file.path}:${name}`;
+      const total = info.shape.reduce((a, b) => a * b, 1);
+      if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > total) {
+        throw graphError('E_ATTR', `element range [${start}, ${start + count}) is outside tensor '${name}' of ${total} elements in ${file.path}`, { where });
+      }
+      checkChunkBytes(chunkBytes, where);
+      const elems = Math.max(1, Math.floor(chunkBytes / dstSize));
+      return (function* (): Generator<Uint8Array> {
+        for (let i = start; i < start + count; i += elems) {
+          yield convertChunk(file.readElements(name, i, Math.min(elems, start + count - i)), info.dtype, dtype, i, site);
+        }
+      })();
+    },
     describe: () => `${file.path}@${info.offset}+${info.byteLength} '${name}'${conv}`,
   };
 }

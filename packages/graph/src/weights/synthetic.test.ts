@@ -252,3 +252,57 @@ describe('SyntheticWeights', () => {
     expect(store.names()).toEqual(['pre', 'u', 'n']);
   });
 });
+
+describe('synthetic fast float paths', () => {
+  /** Little-endian fp32 bytes of values already rounded to fp32. */
+  const f32Bytes = (vals: number[]): string => {
+    const dv = new DataView(new ArrayBuffer(vals.length * 4));
+    vals.forEach((v, i) => dv.setFloat32(i * 4, v, true));
+    return Buffer.from(dv.buffer).toString('hex');
+  };
+
+  it('fp16 and fp32 streams equal the reference generator across generate-then-encode steps (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 12000 }), fc.nat(), fc.nat(), fc.integer({ min: 1, max: 1 << 15 }), fc.constantFrom<'normal' | 'uniform'>('normal', 'uniform'), (n, a, b, chunk, kind) => {
+      const key = refKey(8, 'w');
+      const start = a % n;
+      const count = b % (n - start + 1);
+      const ref = (i: number): number => kind === 'normal' ? refNormal(key, i, 0, 1) : -1 + 2 * ((Number(refBits(key, BigInt(i))) + 0.5) / 2 ** 32);
+      const want = Array.from({ length: count }, (_, j) => ref(start + j));
+      const h = Buffer.concat([...syntheticSource('w', 'fp16', [n], { seed: 8, kind }).streamRange!(start, count, chunk)]);
+      const f = Buffer.concat([...syntheticSource('w', 'fp32', [n], { seed: 8, kind }).streamRange!(start, count, chunk)]);
+      expect(h.length).toBe(2 * count);
+      const hv = new DataView(h.buffer, h.byteOffset, h.byteLength);
+      for (let j = 0; j < count; j++) expect(hv.getUint16(2 * j, true), `element ${start + j}`).toBe(f16BitsRef(roundToFp16(want[j]!)));
+      expect(f.toString('hex')).toBe(f32Bytes(want.map((v) => Math.fround(v))));
+    }), { numRuns: 60 });
+  });
+
+  it('element ranges crossing the generator block boundaries (2^31 normals, 2^32 uniforms) equal the reference', () => {
+    const key = refKey(0, 'huge');
+    const n = 2 ** 33;
+    const normal = syntheticSource('huge', 'fp32', [n], { std: 1 });
+    const s = 2 ** 31 - 3;
+    const t = normal.readRange!(s, 6);
+    for (let j = 0; j < 6; j++) expect(t.data[j]).toBe(Math.fround(refNormal(key, s + j, 0, 1)));
+    const h = syntheticSource('huge', 'fp16', [n], { std: 1 });
+    const bytes = Buffer.concat([...h.streamRange!(s - 1, 8, 6)]);
+    for (let j = 0; j < 8; j++) expect(bytes.readUInt16LE(2 * j)).toBe(f16BitsRef(roundToFp16(refNormal(key, s - 1 + j, 0, 1))));
+    const u = syntheticSource('huge', 'fp32', [n], { kind: 'uniform', low: 0, high: 1 });
+    const us = 2 ** 32 - 2;
+    const ut = u.readRange!(us, 4);
+    for (let j = 0; j < 4; j++) expect(ut.data[j]).toBe(Math.fround((Number(refBits(key, BigInt(us + j))) + 0.5) / 2 ** 32));
+  });
+});
+
+/** fp16 bits of an fp16-representable number, from the format's definition (no code under test). */
+function f16BitsRef(v: number): number {
+  if (Number.isNaN(v)) return 0x7e00;
+  const sign = v < 0 || Object.is(v, -0) ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (a === Infinity) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | (a / 2 ** -24);
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  return sign | ((e + 15) << 10) | ((a / 2 ** e - 1) * 1024);
+}

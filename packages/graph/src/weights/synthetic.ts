@@ -13,7 +13,7 @@
  */
 import { type DType, DTYPES, dtypeInfo, isDType } from '../dtype.js';
 import { type FastVlmError, graphError } from '../errors.js';
-import { roundToFp16 } from '../fp16.js';
+import { encodeFp16Range, roundFp16Range } from '../fp16.js';
 import { type StaticShape, checkShape, formatShape, numel, shapeEq } from '../shape.js';
 import { type Tensor, type TensorData, allocData } from '../tensor.js';
 import { encodeTensor } from './encode.js';
@@ -152,6 +152,9 @@ function plan(name: string, dtype: DType, shape: StaticShape, opts: SyntheticOpt
   }
 }
 
+/** The Weyl increment of {@link syntheticBits}, as an int32. */
+const WEYL = 0x9e3779b9 | 0;
+
 /** sqrt(3) as a literal: the Irwin-Hall sum of 4 uniforms has variance 1/3. */
 const SQRT3 = 1.7320508075688772;
 
@@ -160,9 +163,80 @@ const SQRT3 = 1.7320508075688772;
  * rounded to fp16 unless `round16` is false (the streamer encodes them to fp16 bits anyway).
  */
 function fill(out: TensorData, start: number, count: number, key: number, p: Plan, dtype: DType, round16 = true): void {
+  // Float storage is always a Float32Array (allocData).
+  if (dtypeInfo(dtype).kind === 'float' && out instanceof Float32Array) {
+    fillFloat(out, 0, start, count, key, p);
+    if (dtype === 'fp16' && round16) roundFp16Range(out, 0, count);
+    return;
+  }
+  fillInt(out, start, count, key, p, dtype);
+}
+
+/**
+ * The float kinds into a Float32Array at `out[at..at+count)`: one loop per kind, the block key
+ * computed once per 2^32-draw block instead of per draw (the hot path of synthetic weights).
+ * Normal values are an Irwin-Hall sum of four 16-bit uniforms (halves of the draws 2i and 2i+1),
+ * each centred at k+0.5, so the sum has mean 2 and variance 1/3; integer sums keep it exact
+ * until the final scaling.
+ */
+function fillFloat(out: Float32Array, at: number, start: number, count: number, key: number, p: Plan): void {
+  const a = p.a;
+  const b = p.b;
+  if (p.kind !== 'normal' && p.kind !== 'uniform') {
+    out.fill(a, at, at + count);
+    return;
+  }
+  // Draws per element: 2 for normal (counters 2i, 2i+1, always in one block), 1 for uniform.
+  const per = p.kind === 'normal' ? 2 : 1;
+  const perBlock = 4294967296 / per;
+  for (let j = 0; j < count; ) {
+    const i0 = start + j;
+    const hi = Math.floor(i0 / perBlock);
+    const k = blockKey(key, hi);
+    const m = Math.min(count - j, (hi + 1) * perBlock - i0);
+    const o = at + j;
+    // The generator in int32 arithmetic (the same bits as fmix32 and syntheticBits): `w` is
+    // the Weyl term imul(counter mod 2^32, G), advanced by addition instead of re-multiplied.
+    const kk = k | 0;
+    if (per === 2) {
+      let w = Math.imul((2 * i0) | 0, WEYL);
+      for (let t = 0; t < m; t++) {
+        let h = (kk + w) | 0;
+        h ^= h >>> 16;
+        h = Math.imul(h, 0x85ebca6b);
+        h ^= h >>> 13;
+        h = Math.imul(h, 0xc2b2ae35);
+        h ^= h >>> 16;
+        let g = (kk + w + WEYL) | 0;
+        g ^= g >>> 16;
+        g = Math.imul(g, 0x85ebca6b);
+        g ^= g >>> 13;
+        g = Math.imul(g, 0xc2b2ae35);
+        g ^= g >>> 16;
+        w = (w + 2 * WEYL) | 0;
+        const sum = (h >>> 16) + (h & 0xffff) + (g >>> 16) + (g & 0xffff);
+        out[o + t] = a + b * (((sum + 2) / 65536 - 2) * SQRT3);
+      }
+    } else {
+      let w = Math.imul(i0 | 0, WEYL);
+      for (let t = 0; t < m; t++) {
+        let h = (kk + w) | 0;
+        h ^= h >>> 16;
+        h = Math.imul(h, 0x85ebca6b);
+        h ^= h >>> 13;
+        h = Math.imul(h, 0xc2b2ae35);
+        h ^= h >>> 16;
+        w = (w + WEYL) | 0;
+        out[o + t] = a + (b - a) * (((h >>> 0) + 0.5) / 4294967296);
+      }
+    }
+    j += m;
+  }
+}
+
+/** Integer and bool dtypes, element by element: drawn, rounded and clamped to the range. */
+function fillInt(out: TensorData, start: number, count: number, key: number, p: Plan, dtype: DType): void {
   const info = dtypeInfo(dtype);
-  const float = info.kind === 'float';
-  const fp16 = dtype === 'fp16' && round16;
   let hiBlock = -1;
   let k = key;
   // The block key changes only every 2^32 draws, so it is recomputed rarely.
@@ -179,8 +253,6 @@ function fill(out: TensorData, start: number, count: number, key: number, p: Pla
     let v: number;
     switch (p.kind) {
       case 'normal': {
-        // Irwin-Hall: four 16-bit uniforms (halves of 2 draws), each centred at k+0.5, so the
-        // sum has mean 2 and variance 1/3; integer sums keep it exact until the final scaling.
         const r0 = draw(2 * i);
         const r1 = draw(2 * i + 1);
         const s = (r0 >>> 16) + (r0 & 0xffff) + (r1 >>> 16) + (r1 & 0xffff);
@@ -188,21 +260,45 @@ function fill(out: TensorData, start: number, count: number, key: number, p: Pla
         break;
       }
       case 'uniform': {
-        const r = draw(i);
-        if (float) v = p.a + (p.b - p.a) * ((r + 0.5) / 4294967296);
-        else {
-          const span = p.b - p.a + 1;
-          v = p.a + Math.min(span - 1, Math.floor((r / 4294967296) * span));
-        }
+        const span = p.b - p.a + 1;
+        v = p.a + Math.min(span - 1, Math.floor((draw(i) / 4294967296) * span));
         break;
       }
       default:
         v = p.a;
     }
-    if (fp16) v = roundToFp16(v);
-    else if (!float) v = Math.min(info.max, Math.max(info.min, Math.round(v)));
-    out[j] = v;
+    out[j] = Math.min(info.max, Math.max(info.min, Math.round(v)));
   }
+}
+
+/** Elements per generate-then-encode step of an fp16 stream: small enough to stay in cache. */
+const FP16_STEP = 4096;
+/** Scratch fp32 values of one such step (streams run synchronously, one step at a time). */
+const fp16Scratch = new Float32Array(FP16_STEP);
+
+/**
+ * The storage bytes of elements [start, start + count): floats are generated straight into the
+ * output (fp32) or through a small reused scratch into fp16 bits, so a chunk costs one
+ * allocation, its own bytes; other dtypes go through a tensor and {@link encodeTensor}.
+ */
+function encodeRange(start: number, count: number, key: number, p: Plan, dtype: DType): Uint8Array {
+  if (dtype === 'fp32') {
+    const out = new Float32Array(count);
+    fillFloat(out, 0, start, count, key, p);
+    return new Uint8Array(out.buffer);
+  }
+  if (dtype === 'fp16') {
+    const out = new Uint16Array(count);
+    for (let j = 0; j < count; j += FP16_STEP) {
+      const m = Math.min(FP16_STEP, count - j);
+      fillFloat(fp16Scratch, 0, start + j, m, key, p);
+      encodeFp16Range(fp16Scratch, 0, m, out, j);
+    }
+    return new Uint8Array(out.buffer);
+  }
+  const data = allocData(dtype, count);
+  fill(data, start, count, key, p, dtype, false);
+  return encodeTensor({ dtype, shape: [count], data });
 }
 
 /**
@@ -231,10 +327,7 @@ export function syntheticSource(name: string, dtype: DType, shape: StaticShape, 
     const step = Math.max(8, Math.floor((chunkBytes * 8) / bits / 8) * 8);
     return (function* (): Generator<Uint8Array> {
       for (let start = from; start < from + n; start += step) {
-        const k = Math.min(step, from + n - start);
-        const data = allocData(dtype, k);
-        fill(data, start, k, key, p, dtype, false);
-        yield encodeTensor({ dtype, shape: [k], data });
+        yield encodeRange(start, Math.min(step, from + n - start), key, p, dtype);
       }
     })();
   };
