@@ -1,6 +1,6 @@
 /**
  * bench:passes — runs the `ane` preset on the full-size FastVLM graphs (fastvlm-0.5b and
- * fastvlm-7b: vision at 1024 x 1024, and the LLM functions embed / prefill / decode at the
+ * fastvlm-7b: vision at 1024 x 1024, and the LLM functions embed / embed_token / prefill / decode at the
  * default context 1024 and prefill 512) with lazy synthetic weights and no numeric check, and
  * prints per pass the time and the op counts before and after, for each model; then the ratio
  * of the pipeline times 7b / 0.5b next to the ratio of their op counts (linear scaling keeps
