@@ -38,4 +38,5 @@ export { PaletteJob, QuantJob, type PaletteSolver } from './jobs.js';
 export { palettizeWeights, palettizeProgram, palettizeRulesFromOptions, type PalettizeProgramOptions } from './palettize-pass.js';
 export type { CompressionSummary } from './select.js';
 export { quantizeWeights, quantizeProgram, quantizeRulesFromOptions, type QuantizeProgramOptions, type QuantForm } from './quantize-pass.js';
-export { CompressPool, CompressScheduler, withCompressWorkers, precomputePalettes, type ScheduledJob, type WorkerOptions } from './workers.js';
+export { CompressPool, CompressScheduler, withCompressWorkers, precomputePalettes, type QuantOutput, type ScheduledJob, type WorkerOptions } from './workers.js';
+export { SharedBufferPool } from './buffers.js';

@@ -11,7 +11,7 @@ import { type DType, type Tensor, type WeightSource, roundToFp16 } from '@fastvl
 import { type QuantParams, type QuantResult, quantizeLinear } from './linear.js';
 import { chunked, packBits } from './pack.js';
 import { type PaletteParams, type PaletteResult, assignPalette, palettize } from './palettize.js';
-import { type CompressPool, type CompressScheduler, type ScheduledJob, submitPalette, submitQuant } from './workers.js';
+import { type CompressPool, type CompressScheduler, type QuantOutput, type ScheduledJob, submitPalette, submitQuant } from './workers.js';
 import { type WeightValues, readWeightValues } from './values.js';
 
 /** Computes a palettization from weight values (the main thread, or a worker pool). */
@@ -95,9 +95,9 @@ export class QuantJob implements ScheduledJob {
     return this.pending !== undefined;
   }
 
-  /** Reads the weight into shared memory and posts its task (see {@link CompressScheduler}). */
-  submit(pool: CompressPool, id: number): () => { data: Int8Array | Uint8Array; scale: Float32Array; offset: Int32Array | undefined } {
-    const w = readWeightValues(this.source, this.sourceName, { shared: true, check: false });
+  /** Reads the weight into a pooled shared buffer and posts its task (see {@link CompressScheduler}). */
+  submit(pool: CompressPool, id: number): () => QuantOutput {
+    const w = readWeightValues(this.source, this.sourceName, { shared: true, check: false, buffer: (bytes) => pool.buffers.acquire(bytes) });
     return submitQuant(pool, id, this.sourceName, w, this.quant);
   }
 
@@ -111,6 +111,14 @@ export class QuantJob implements ScheduledJob {
   blockParams(): { scale: Float32Array; offset: Int32Array | undefined } {
     if (!this.params) this.pending = this.compute().data;
     return this.params!;
+  }
+
+  /**
+   * Hands back the buffer of values returned by {@link data} once they are consumed (a no-op
+   * unless they came from the workers' buffer pool); they must not be used afterwards.
+   */
+  recycle(data: Int8Array | Uint8Array): void {
+    this.scheduler?.pool.buffers.release(data.buffer);
   }
 
   /** The quantized values, computed now unless a parameter read left them pending. */
@@ -142,13 +150,35 @@ function bitsOf(dtype: DType): number {
   }
 }
 
-/** A source serving integer codes of `dtype` (read as Int32Array, streamed packed). */
-export function codesSource(dtype: DType, shape: readonly number[], codes: () => Uint8Array | Int8Array, describe: string): WeightSource {
+/** Yields `chunks`, then calls `done` (also when the consumer stops early). */
+function* thenRelease(chunks: Iterable<Uint8Array>, done: () => void): Iterable<Uint8Array> {
+  try {
+    yield* chunks;
+  } finally {
+    done();
+  }
+}
+
+/**
+ * A source serving integer codes of `dtype` (read as Int32Array, streamed packed). Each read
+ * or stream asks `codes` once; `release`, when given, gets those codes back once they are
+ * copied or streamed (so their buffer can serve another weight).
+ */
+export function codesSource(dtype: DType, shape: readonly number[], codes: () => Uint8Array | Int8Array, describe: string, release?: (codes: Uint8Array | Int8Array) => void): WeightSource {
   return {
     dtype,
     shape: [...shape],
-    read: (): Tensor => ({ dtype, shape: [...shape], data: Int32Array.from(codes()) }),
-    stream: (chunkBytes: number) => chunked(packBits(codes(), bitsOf(dtype)), chunkBytes),
+    read: (): Tensor => {
+      const c = codes();
+      const data = Int32Array.from(c);
+      release?.(c);
+      return { dtype, shape: [...shape], data };
+    },
+    stream: (chunkBytes: number) => {
+      const c = codes();
+      const packed = chunked(packBits(c, bitsOf(dtype)), chunkBytes);
+      return release ? thenRelease(packed, () => release(c)) : packed;
+    },
     describe: () => describe,
   };
 }

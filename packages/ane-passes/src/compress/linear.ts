@@ -14,7 +14,9 @@
  * An all-zero block has scale 0 and quantizes to its zero point (numpy divides 0 by 0 there).
  * @module
  */
+import { FP16_NONFINITE, codesFp16, maxMagnitudeFp16, signedMaxFp16 } from './linear-fp16.js';
 import { fp16Op, roundHalfEven } from './numpy-round.js';
+import { type SimdKernels, simdKernels } from './simd.js';
 import { type WeightValues, checkFinite, count, fp16Values } from './values.js';
 
 /** Quantized integer types. */
@@ -76,55 +78,6 @@ export function forEachBlockRun(shape: readonly number[], grid: readonly number[
   }
 }
 
-/**
- * Widens [vmin[b], vmax[b]] by elements start..end-1 of an fp16 weight, keeping their values
- * in `row` (the fused per-row path then quantizes from there, not from the table again).
- */
-function rangeFp16Row(bits: Uint16Array, table: Float32Array, start: number, end: number, b: number, vmin: Float64Array, vmax: Float64Array, row: Float64Array): boolean {
-  let lo = vmin[b]!;
-  let hi = vmax[b]!;
-  // Non-finite patterns have an all-ones exponent: (e + 0x400) reaches bit 15 only for them.
-  let bad = 0;
-  for (let e = start, k = 0; e < end; e++, k++) {
-    const h = bits[e]!;
-    bad |= ((h & 0x7c00) + 0x400) & 0x8000;
-    const x = table[h]!;
-    row[k] = x;
-    lo = x < lo ? x : lo;
-    hi = x > hi ? x : hi;
-  }
-  vmin[b] = lo;
-  vmax[b] = hi;
-  return bad !== 0;
-}
-
-/**
- * The code of the fp16 value `x` in a block of scale `s` (`inv` = 1 / s) and zero point `zp`:
- * `round(x / s)` as numpy computes it (the quotient rounded to fp16, then half to even), plus
- * the zero point, clipped, as a byte (two's complement). Rounding the quotient can only matter
- * within half an fp16 spacing (at most |t| * 2^-11) of a half integer; elsewhere the plain
- * nearest integer is the answer, so the exact path runs for a few percent of the elements only.
- * (The reciprocal's product is within a few double ulps of the quotient, far inside the band.)
- */
-function codeFp16(x: number, s: number, inv: number, zp: number, qmin: number, qmax: number): number {
-  const t = x * inv;
-  // Nearest integer (halves up); d is how far t + 0.5 is above that integer.
-  let q = Math.floor(t + 0.5);
-  const d = t + 0.5 - q;
-  const band = Math.abs(t) * 4.8828125e-4 + 1e-9;
-  if (d <= band || d >= 1 - band) q = roundHalfEven(fp16Op(x / s));
-  q += zp;
-  q = q < qmin ? qmin : q;
-  q = q > qmax ? qmax : q;
-  return q & 255;
-}
-
-/** {@link quantizeRunFp16} over values already decoded into `row` (the fused per-row path). */
-function quantizeRow(row: Float64Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
-  const inv = 1 / s;
-  for (let e = start, k = 0; e < end; e++, k++) out[e] = codeFp16(row[k]!, s, inv, zp, qmin, qmax);
-}
-
 /** Widens [vmin[b], vmax[b]] by elements start..end-1 of an fp16 weight (bit patterns). */
 function rangeFp16(bits: Uint16Array, table: Float32Array, start: number, end: number, b: number, vmin: Float64Array, vmax: Float64Array): void {
   let lo = vmin[b]!;
@@ -151,13 +104,7 @@ function rangeFp32(vals: Float32Array, start: number, end: number, b: number, vm
   vmax[b] = hi;
 }
 
-/** Quantizes elements start..end-1 of one block of an fp16 weight (bit patterns) with {@link codeFp16}. */
-function quantizeRunFp16(bits: Uint16Array, table: Float32Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
-  const inv = 1 / s;
-  for (let e = start; e < end; e++) out[e] = codeFp16(table[bits[e]!]!, s, inv, zp, qmin, qmax);
-}
-
-/** {@link quantizeRunFp16} for fp32 weights (the quotient rounded to fp32: a much finer band). */
+/** {@link codesFp16} for fp32 weights (the quotient rounded to fp32: a much finer band). */
 function quantizeRunFp32(vals: Float32Array, start: number, end: number, s: number, zp: number, qmin: number, qmax: number, out: Uint8Array): void {
   const inv = 1 / s;
   for (let e = start; e < end; e++) {
@@ -171,6 +118,54 @@ function quantizeRunFp32(vals: Float32Array, start: number, end: number, s: numb
     q = q < qmin ? qmin : q;
     q = q > qmax ? qmax : q;
     out[e] = q & 255;
+  }
+}
+
+/** Elements copied into the SIMD kernels' memory at a time. */
+const SIMD_CHUNK = 1 << 16;
+
+/**
+ * The per-run path with SIMD kernels, for weights whose blocks are `runs` consecutive runs of
+ * `len` elements (run j is block j). A chunk of runs is copied into the kernels' memory at once; per
+ * run, the largest magnitude of its whole groups of eight (`prepare(j, start, end, m8)` adds
+ * the rest and sets `scale[j]`, `offset[j]`), then the codes of all its groups, the last one
+ * running over into the next run's codes (rewritten next) or the padding; the chunk's codes
+ * are copied out at once.
+ */
+function quantizeRunsSimd(
+  k: SimdKernels,
+  bits: Uint16Array,
+  runs: number,
+  len: number,
+  prepare: (j: number, start: number, end: number, m8: number) => void,
+  scale: Float32Array,
+  offset: Int32Array | undefined,
+  qmin: number,
+  qmax: number,
+  out: Uint8Array,
+): void {
+  const per = Math.max(1, Math.floor(SIMD_CHUNK / len));
+  const full = len >> 3;
+  const groups = (len + 7) >> 3;
+  // Scratch (16 bytes), the chunk's bits, 16 bytes of slack read past them, its codes, slack.
+  const src = 16;
+  const dst = src + 2 * per * len + 16;
+  k.reserve(dst + per * len + 16);
+  for (let j0 = 0; j0 < runs; j0 += per) {
+    const j1 = Math.min(runs, j0 + per);
+    const e0 = j0 * len;
+    const e1 = j1 * len;
+    k.halves.set(bits.subarray(e0, e1), src / 2);
+    for (let j = j0; j < j1; j++) {
+      const start = j * len;
+      const at = start - e0;
+      prepare(j, start, start + len, full > 0 ? k.maxMagnitude(src + 2 * at, full) : 0);
+      const s = scale[j]!;
+      const zp = offset ? offset[j]! : 0;
+      if (s === 0) k.bytes.fill(zp & 255, dst + at, dst + at + len);
+      else k.codes(src + 2 * at, dst + at, groups, s, zp, qmin, qmax);
+    }
+    out.set(k.bytes.subarray(dst, dst + (e1 - e0)), e0);
   }
 }
 
@@ -232,7 +227,7 @@ export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutpu
     const s = scale[b]!;
     const zp = offset ? offset[b]! : 0;
     if (s === 0) bytes.fill(zp & 255, start, end);
-    else if (bits) quantizeRunFp16(bits, table, start, end, s, zp, qmin, qmax, bytes);
+    else if (bits) codesFp16(bits, table, start, end, s, zp, qmin, qmax, bytes);
     else quantizeRunFp32(vals!, start, end, s, zp, qmin, qmax, bytes);
   };
   const range = (start: number, end: number, b: number): void => {
@@ -243,15 +238,41 @@ export function quantizeLinear(w: WeightValues, p: QuantParams, out?: QuantOutpu
   // block: range, parameters and quantization in one visit while the run is in cache.
   const rowBlocks = p.grid.every((g, i) => i === p.grid.length - 1 || g === w.shape[i]);
   if (check !== undefined && !(rowBlocks && bits)) checkFinite(w, check);
-  if (rowBlocks && bits) {
-    const row = new Float64Array(w.shape[w.shape.length - 1]!);
+  /** Sets vmin/vmax of block b from its bits (signed maxima); returns the largest magnitude. */
+  const signedRange = (bitsOf: Uint16Array, start: number, end: number, b: number): number => {
+    const both = signedMaxFp16(bitsOf, start, end);
+    const pos = both & 0xffff;
+    const neg = both >>> 16;
+    vmax[b] = table[pos]!;
+    vmin[b] = neg === 0 ? 0 : -table[neg]!;
+    return pos > neg ? pos : neg;
+  };
+  /** Block b's range from its largest magnitude `mag` (symmetric) or its bits; then its parameters. */
+  const prepare = (bitsOf: Uint16Array, start: number, end: number, b: number, mag: number): void => {
+    if (p.symmetric) {
+      vmax[b] = table[mag]!;
+      vmin[b] = -vmax[b]!;
+    } else mag = signedRange(bitsOf, start, end, b);
+    if (mag >= FP16_NONFINITE && check !== undefined) checkFinite(w, check);
+    params(b);
+  };
+  const simd = rowBlocks && bits ? simdKernels() : undefined;
+  if (simd && bits) {
+    // Run j is block j here (whole rows, or row-major blocks within rows).
+    const len = w.shape[w.shape.length - 1]! / p.grid[p.grid.length - 1]!;
+    quantizeRunsSimd(simd, bits, n / len, len, (j, start, end, m8) => {
+      const tail = p.symmetric ? maxMagnitudeFp16(bits, start + 8 * (len >> 3), end) : 0;
+      prepare(bits, start, end, j, m8 > tail ? m8 : tail);
+    }, scale, offset, qmin, qmax, bytes);
+  } else if (rowBlocks && bits) {
+    // The range from the bit patterns (no decoding), then the codes, per run while in cache.
     forEachBlockRun(w.shape, p.grid, (start, len, b) => {
-      if (rangeFp16Row(bits, table, start, start + len, b, vmin, vmax, row) && check !== undefined) checkFinite(w, check);
-      params(b);
+      const end = start + len;
+      prepare(bits, start, end, b, p.symmetric ? maxMagnitudeFp16(bits, start, end) : 0);
       const s = scale[b]!;
       const zp = offset ? offset[b]! : 0;
-      if (s === 0) bytes.fill(zp & 255, start, start + len);
-      else quantizeRow(row, start, start + len, s, zp, qmin, qmax, bytes);
+      if (s === 0) bytes.fill(zp & 255, start, end);
+      else codesFp16(bits, table, start, end, s, zp, qmin, qmax, bytes);
     });
   } else if (rowBlocks) {
     forEachBlockRun(w.shape, p.grid, (start, len, b) => {

@@ -63,7 +63,7 @@ function quantPlan(c: Candidate, s: QuantizeSettings, form: QuantForm, where: st
   const label = `${s.dtype} ${s.mode} ${s.granularity} quantization of '${c.sourceName}'`;
   const hasOffset = !(p.symmetric && !s.dtype.startsWith('u'));
   const consts = (job: QuantJob): NewConst[] => {
-    const data = codesSource(s.dtype, c.shape, () => job.data(), `data of ${label}`);
+    const data = codesSource(s.dtype, c.shape, () => job.data(), `data of ${label}`, (codes) => job.recycle(codes));
     if (form === 'blockwise') {
       const out: NewConst[] = [
         { input: 'data', suffix: 'data', source: data },

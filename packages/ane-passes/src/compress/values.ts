@@ -31,12 +31,15 @@ export function count(shape: readonly number[]): number {
   return n;
 }
 
-/** Concatenates a source's encoded stream (little-endian fp16 bits) into one Uint16Array. */
-function streamFp16(src: WeightSource, n: number, name: string, shared: boolean): Uint16Array {
-  const out = new Uint16Array(shared ? new SharedArrayBuffer(2 * n) : new ArrayBuffer(2 * n));
-  const bytes = new Uint8Array(out.buffer);
+/** Chunks asked of a weight stream: small enough to be copied while still in cache. */
+const STREAM_CHUNK = 1 << 20;
+
+/** Concatenates a source's encoded stream (little-endian fp16 bits) into one Uint16Array over `buf`. */
+function streamFp16(src: WeightSource, n: number, name: string, buf: ArrayBufferLike): Uint16Array {
+  const out = new Uint16Array(buf, 0, n);
+  const bytes = new Uint8Array(buf, 0, 2 * n);
   let at = 0;
-  for (const chunk of src.stream!(1 << 24)) {
+  for (const chunk of src.stream!(STREAM_CHUNK)) {
     if (at + chunk.length > bytes.length) break;
     bytes.set(chunk, at);
     at += chunk.length;
@@ -50,21 +53,23 @@ function streamFp16(src: WeightSource, n: number, name: string, shared: boolean)
 /**
  * Reads weight `name` from its source. fp16 weights come as bits (from the source's stream
  * when it has one, else encoded from its tensor); fp32 as values. With `shared`, the values
- * live in a SharedArrayBuffer (for worker threads). Unless `check` is false, throws
- * `E_COMPRESS_NONFINITE` (naming the tensor and the first bad element) for NaN or infinity;
- * `E_COMPRESS_DTYPE` for other dtypes.
+ * live in a SharedArrayBuffer (for worker threads): `buffer(bytes)`'s when given (a pooled
+ * buffer of at least that size, whose first bytes the values then view). Unless `check` is
+ * false, throws `E_COMPRESS_NONFINITE` (naming the tensor and the first bad element) for NaN
+ * or infinity; `E_COMPRESS_DTYPE` for other dtypes.
  */
-export function readWeightValues(src: WeightSource, name: string, opts: { shared?: boolean; check?: boolean } = {}): WeightValues {
+export function readWeightValues(src: WeightSource, name: string, opts: { shared?: boolean; check?: boolean; buffer?: (bytes: number) => SharedArrayBuffer } = {}): WeightValues {
   const shape = [...src.shape];
   const n = count(shape);
   const shared = opts.shared ?? false;
+  const sharedBuffer = opts.buffer ?? ((bytes: number): SharedArrayBuffer => new SharedArrayBuffer(bytes));
   let w: WeightValues;
   if (src.dtype === 'fp16') {
     let bits: Uint16Array;
-    if (src.stream) bits = streamFp16(src, n, name, shared);
+    if (src.stream) bits = streamFp16(src, n, name, shared ? sharedBuffer(2 * n) : new ArrayBuffer(2 * n));
     else {
       const enc = encodeFp16(src.read().data);
-      bits = shared ? new Uint16Array(new SharedArrayBuffer(2 * n)) : enc;
+      bits = shared ? new Uint16Array(sharedBuffer(2 * n), 0, n) : enc;
       if (shared) bits.set(enc);
     }
     w = { dtype: 'fp16', shape, bits };
@@ -72,7 +77,7 @@ export function readWeightValues(src: WeightSource, name: string, opts: { shared
     const t: Tensor = src.read();
     let values = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
     if (shared) {
-      const copy = new Float32Array(new SharedArrayBuffer(4 * n));
+      const copy = new Float32Array(sharedBuffer(4 * n), 0, n);
       copy.set(values);
       values = copy;
     }

@@ -58,7 +58,8 @@ function contents(p: ReturnType<typeof parseProgram>): string[] {
 describe('compression on worker threads', () => {
   let pool: CompressPool;
   beforeAll(() => {
-    pool = new CompressPool(2);
+    // Small tasks, so that the 1024-row weight is split into row ranges.
+    pool = new CompressPool(2, { quantTaskElements: 1 << 12 });
   });
   afterAll(async () => {
     await pool.close();
@@ -86,6 +87,43 @@ describe('compression on worker threads', () => {
     const got = await withCompressWorkers(jobs as QuantJob[], async () => contents(viaWorkers), { pool });
     expect(got.length).toBe(12);
     expect(got).toEqual(contents(inline));
+  });
+
+  it('streams quantized data as the inline values while reusing the shared buffers of earlier weights', async () => {
+    const streamed = (p: ReturnType<typeof parseProgram>): number[][] => {
+      const out: number[][] = [];
+      for (const op of p.fn('main').body.ops) {
+        const w = op.kind === 'const' ? (op.attrs.weight as string) : undefined;
+        if (w === undefined || !w.endsWith('.data')) continue;
+        const bytes: number[] = [];
+        for (const c of p.weights.stream(w, 1000)) bytes.push(...c);
+        out.push(bytes);
+      }
+      return out;
+    };
+    const inline = program();
+    quantizeProgram(inline, quantizeRulesFromOptions(Q));
+    const viaWorkers = program();
+    const { jobs } = quantizeProgram(viaWorkers, quantizeRulesFromOptions(Q));
+    const own = new CompressPool(1, { quantTaskElements: 1 << 12 });
+    const served: SharedArrayBuffer[] = [];
+    const acquire = own.buffers.acquire.bind(own.buffers);
+    own.buffers.acquire = (bytes: number): SharedArrayBuffer => {
+      const b = acquire(bytes);
+      served.push(b);
+      return b;
+    };
+    try {
+      const got = await withCompressWorkers(jobs as QuantJob[], async () => streamed(viaWorkers), { pool: own, lookahead: 1 });
+      expect(got.length).toBe(4);
+      expect(got).toEqual(streamed(inline));
+      // Inputs and data of 4 weights: 8 buffers asked for, fewer made.
+      expect(served.length).toBe(8);
+      expect(new Set(served).size).toBeLessThan(served.length);
+      expect(own.buffers.idleSize).toBeGreaterThan(0);
+    } finally {
+      await own.close();
+    }
   });
 
   it('precomputes tables in parallel; indices are then derived on the calling thread', async () => {

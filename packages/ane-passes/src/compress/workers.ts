@@ -5,9 +5,11 @@
  * memory, posts their tasks to the {@link CompressPool}'s workers, and blocks (`Atomics.wait`)
  * until the asked job is done. Meanwhile the workers compress the following weights, so the
  * main thread mostly reads and writes. A grouped palettization is split into group ranges so
- * one large weight (the LM head) uses every worker. Inputs, tables, indices, data, scales and
- * zero points live in SharedArrayBuffers; completion is a shared counter; errors come back
- * through a message port read synchronously (`receiveMessageOnPort`).
+ * one large weight (the LM head) uses every worker; a quantization into row ranges that the
+ * workers claim one at a time, the waiting main thread too. Inputs, tables, indices, data,
+ * scales and zero points live in SharedArrayBuffers (those of quantization reused from weight
+ * to weight); completion is a shared counter; errors come back through a message port read
+ * synchronously (`receiveMessageOnPort`).
  *
  * The worker is this module itself, started with a marker in `workerData`; from TypeScript
  * sources (tests, tsx) a small CommonJS bootstrap loads tsx's require hook first (ESM loader
@@ -18,6 +20,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort, Worker, isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { SharedBufferPool } from './buffers.js';
 import { compressError } from './errors.js';
 import type { QuantParams } from './linear.js';
 import { quantizeLinear } from './linear.js';
@@ -27,7 +30,10 @@ import { type WeightValues, checkFinite, count } from './values.js';
 
 const WORKER_TAG = 'fastvlm-compress-worker';
 
-/** Completion of a job's tasks: [tasks done, failed flag]. */
+/** Elements per quantization task (a few milliseconds of work). */
+const QUANT_TASK_ELEMENTS = 1 << 21;
+
+/** Completion of a job's tasks: [tasks done, failed flag] (quantization: a third counter, row ranges claimed). */
 type Status = Int32Array;
 
 interface PaletteTask {
@@ -58,9 +64,12 @@ interface QuantTask {
   readonly shape: readonly number[];
   readonly input: SharedArrayBuffer;
   readonly params: QuantParams;
-  /** Rows (first axis) of this task; its blocks are whole rows (the grid splits axis 0 fully). */
-  readonly r0: number;
-  readonly r1: number;
+  /**
+   * Row ranges (first axis; their blocks are whole rows when there are several: the grid
+   * splits axis 0 fully) of the job. Whoever runs a task, the main thread included, claims
+   * ranges one at a time through the status's third counter until none is left.
+   */
+  readonly parts: number;
   readonly bytes: SharedArrayBuffer;
   readonly scale: SharedArrayBuffer;
   readonly offset: SharedArrayBuffer;
@@ -87,26 +96,50 @@ function runTask(t: Task, ws: PaletteWorkspace): void {
     };
     palettizeGroups(w, t.params, t.g0, t.g1, res, ws, t.what);
   } else {
-    // The rows r0..r1-1 as a weight of their own (their blocks do not cross other rows).
-    const rows = t.r1 - t.r0;
-    const inner = count(t.shape.slice(1));
-    const perRow = count(t.params.grid.slice(1));
-    const shape = [rows, ...t.shape.slice(1)];
-    const sub: WeightValues = w.dtype === 'fp16' ? { dtype: 'fp16', shape, bits: w.bits.subarray(t.r0 * inner, t.r1 * inner) } : { dtype: 'fp32', shape, values: w.values.subarray(t.r0 * inner, t.r1 * inner) };
-    const grid = t.r0 === 0 && t.r1 === t.shape[0] ? t.params.grid : [rows, ...t.params.grid.slice(1)];
-    const blocks = grid === t.params.grid ? count(grid) : rows * perRow;
-    const out = {
-      bytes: new Uint8Array(t.bytes, t.r0 * inner, rows * inner),
-      scale: new Float32Array(t.scale, 4 * t.r0 * perRow, blocks),
-      offset: new Int32Array(t.offset, 4 * t.r0 * perRow, blocks),
-    };
+    throw compressError('E_COMPRESS_WORKER', `quantization tasks run through claimQuantParts, not runTask (weight '${t.name}')`);
+  }
+}
+
+/** Quantizes row range `k` of `t.parts` (the rows as a weight of their own: their blocks do not cross other rows). */
+function quantPart(t: QuantTask, k: number): void {
+  const w = valuesOf(t);
+  const r0 = Math.floor((k * t.shape[0]!) / t.parts);
+  const r1 = Math.floor(((k + 1) * t.shape[0]!) / t.parts);
+  const rows = r1 - r0;
+  const inner = count(t.shape.slice(1));
+  const perRow = count(t.params.grid.slice(1));
+  const shape = [rows, ...t.shape.slice(1)];
+  const sub: WeightValues = w.dtype === 'fp16' ? { dtype: 'fp16', shape, bits: w.bits.subarray(r0 * inner, r1 * inner) } : { dtype: 'fp32', shape, values: w.values.subarray(r0 * inner, r1 * inner) };
+  const grid = r0 === 0 && r1 === t.shape[0] ? t.params.grid : [rows, ...t.params.grid.slice(1)];
+  const blocks = grid === t.params.grid ? count(grid) : rows * perRow;
+  const out = {
+    bytes: new Uint8Array(t.bytes, r0 * inner, rows * inner),
+    scale: new Float32Array(t.scale, 4 * r0 * perRow, blocks),
+    offset: new Int32Array(t.offset, 4 * r0 * perRow, blocks),
+  };
+  try {
+    quantizeLinear(sub, { ...t.params, grid }, out, t.name);
+  } catch (e) {
+    // Report the element's index in the whole weight, not in this task's rows.
+    if ((e as { code?: string }).code === 'E_COMPRESS_NONFINITE') checkFinite(w, t.name);
+    throw e;
+  }
+}
+
+/**
+ * Claims and runs row ranges of `t` until none is left; counts each finished range (failed or
+ * not) on the status and hands each failure to `fail`.
+ */
+function claimQuantParts(t: QuantTask, fail: (e: unknown) => void): void {
+  const status: Status = new Int32Array(t.status);
+  for (let k = Atomics.add(status, 2, 1); k < t.parts; k = Atomics.add(status, 2, 1)) {
     try {
-      quantizeLinear(sub, { ...t.params, grid }, out, t.name);
+      quantPart(t, k);
     } catch (e) {
-      // Report the element's index in the whole weight, not in this task's rows.
-      if ((e as { code?: string }).code === 'E_COMPRESS_NONFINITE') checkFinite(w, t.name);
-      throw e;
+      fail(e);
     }
+    Atomics.add(status, 0, 1);
+    Atomics.notify(status, 0);
   }
 }
 
@@ -116,6 +149,15 @@ if (!isMainThread && (workerData as { tag?: string } | null)?.tag === WORKER_TAG
   const finished = new Int32Array(done);
   port.on('message', (t: Task) => {
     const status: Status = new Int32Array(t.status);
+    if (t.kind === 'quant') {
+      claimQuantParts(t, (e) => {
+        const err = e as { message?: string; code?: string };
+        port.postMessage({ job: t.job, message: err.message ?? String(e), code: err.code ?? '' });
+        Atomics.store(status, 1, 1);
+      });
+      Atomics.add(finished, 0, 1);
+      return;
+    }
     try {
       // A fresh workspace per task: results must not depend on which tasks this worker ran before.
       runTask(t, new PaletteWorkspace());
@@ -156,12 +198,23 @@ function startWorker(data: Record<string, unknown>, transfer: MessagePort[]): Wo
 
 /** A pool of compression worker threads. */
 export class CompressPool {
+  /** Shared buffers of weights and codes, reused from one weight to the next. */
+  readonly buffers = new SharedBufferPool();
   private readonly workers: PoolWorker[] = [];
   private readonly errors: MessagePort[] = [];
   private closed = false;
 
-  /** Starts `size` workers (default: the available parallelism). */
-  constructor(readonly size: number = availableParallelism()) {
+  /** Elements per quantization task when a large weight is split into row ranges. */
+  readonly quantTaskElements: number;
+
+  /**
+   * Starts `size` workers (default: the available parallelism). `quantTaskElements` sets how
+   * finely large quantized weights are split (default about two million elements per task).
+   */
+  constructor(readonly size: number = availableParallelism(), opts: { readonly quantTaskElements?: number } = {}) {
+    const per = opts.quantTaskElements ?? QUANT_TASK_ELEMENTS;
+    if (!Number.isSafeInteger(per) || per < 1) throw compressError('E_COMPRESS_CONFIG', `quantTaskElements must be a positive integer, got ${per}`);
+    this.quantTaskElements = per;
     if (!Number.isSafeInteger(size) || size < 1) throw compressError('E_COMPRESS_CONFIG', `a compression pool needs at least one worker, got ${size}`);
     for (let i = 0; i < size; i++) {
       const { port1, port2 } = new MessageChannel();
@@ -294,29 +347,56 @@ export function submitPalette(pool: CompressPool, id: number, name: string, w: W
   };
 }
 
-/** Posts a quantization task; the waiter returns data, scales and offsets. */
-export function submitQuant(pool: CompressPool, id: number, name: string, w: WeightValues, params: QuantParams): () => { data: Int8Array | Uint8Array; scale: Float32Array; offset: Int32Array | undefined } {
+/** What a quantization waiter returns (the codes view a buffer of the pool's {@link SharedBufferPool}). */
+export interface QuantOutput {
+  readonly data: Int8Array | Uint8Array;
+  readonly scale: Float32Array;
+  readonly offset: Int32Array | undefined;
+}
+
+/**
+ * Posts a quantization task; the waiter returns data, scales and offsets. `w` should live in a
+ * buffer of `pool.buffers` (it is handed back once the workers are done with it); the data
+ * lives in one too, for the consumer to hand back with `pool.buffers.release(data.buffer)`.
+ */
+export function submitQuant(pool: CompressPool, id: number, name: string, w: WeightValues, params: QuantParams): () => QuantOutput {
   const input = (w.dtype === 'fp16' ? w.bits : w.values).buffer as SharedArrayBuffer;
   const n = count(w.shape);
   const blocks = count(params.grid);
-  const bytes = new SharedArrayBuffer(n);
+  const bytes = pool.buffers.acquire(n);
   const scale = new SharedArrayBuffer(4 * blocks);
   const offset = new SharedArrayBuffer(4 * blocks);
-  const statusBuf = new SharedArrayBuffer(8);
-  // Blocks of whole rows (per output channel on axis 0, or per block) split into row ranges.
+  // [ranges done, failed, ranges claimed].
+  const statusBuf = new SharedArrayBuffer(12);
+  // Blocks of whole rows (per output channel on axis 0, or per block) split into row ranges
+  // of about `quantTaskElements` (a few weights are in flight at once, so smaller ones would
+  // only add claims), up to four per worker. Each worker is asked to claim ranges; the
+  // waiter claims the ranges still left rather than wait idle (at the start, while the
+  // workers boot, and on the last large weight).
   const rows = w.shape[0]!;
-  const parts = params.grid[0] === rows && rows >= 2 * pool.size * 4 && n >= 1 << 16 ? pool.size * 4 : 1;
-  for (let k = 0; k < parts; k++) {
-    const r0 = Math.floor((k * rows) / parts);
-    const r1 = Math.floor(((k + 1) * rows) / parts);
-    pool.post({ kind: 'quant', job: id, name, dtype: w.dtype, shape: [...w.shape], input, params, r0, r1, bytes, scale, offset, status: statusBuf });
-  }
+  const want = Math.min(pool.size * 4, Math.ceil(n / pool.quantTaskElements));
+  const parts = params.grid[0] === rows && want > 1 && rows >= 2 * want ? want : 1;
+  const task: QuantTask = { kind: 'quant', job: id, name, dtype: w.dtype, shape: [...w.shape], input, params, parts, bytes, scale, offset, status: statusBuf };
+  for (let k = 0; k < Math.min(parts, pool.size); k++) pool.post(task);
   const status = new Int32Array(statusBuf);
   const hasOffset = !(params.symmetric && !params.dtype.startsWith('u'));
   return () => {
-    pool.waitSync(status, parts, id, name);
-    const b = new Uint8Array(bytes);
-    return { data: params.dtype.startsWith('u') ? b : new Int8Array(bytes), scale: new Float32Array(scale), offset: hasOffset ? new Int32Array(offset) : undefined };
+    let own: unknown;
+    try {
+      claimQuantParts(task, (e) => {
+        own ??= e;
+      });
+      pool.waitSync(status, parts, id, name);
+      if (own !== undefined) throw own;
+    } catch (e) {
+      pool.buffers.release(bytes);
+      throw e;
+    } finally {
+      // Every range of the job has finished (waitSync returns or throws only then): the input is free.
+      pool.buffers.release(input);
+    }
+    const b = new Uint8Array(bytes, 0, n);
+    return { data: params.dtype.startsWith('u') ? b : new Int8Array(bytes, 0, n), scale: new Float32Array(scale), offset: hasOffset ? new Int32Array(offset) : undefined };
   };
 }
 
