@@ -3,7 +3,7 @@
  * that shape a FastVLM program for the Apple Neural Engine.
  * @packageDocumentation
  */
-export { PassErrorCodes, type PassErrorCode, passError } from './errors.js';
+export { PassErrorCodes, type PassErrorCode, type PassErrorOptions, passError } from './errors.js';
 export * from './options.js';
 export { type Pass, type AnyPass, type PassContext, definePass, PASS_NAME_RE } from './pass.js';
 export { PassRegistry } from './registry.js';
@@ -41,7 +41,7 @@ export { fuseLayerNorm } from './passes/fuse-layer-norm.js';
 export { linearToConv } from './passes/linear-to-conv.js';
 export { assignLayout } from './passes/assign-layout.js';
 export { type Layout, type LayoutTarget, targetLayout } from './passes/layout.js';
-export { splitWideOps, chunkSizes } from './passes/split-wide-ops.js';
+export { splitWideOps, chunkSizes, type SplitWideOptions } from './passes/split-wide-ops.js';
 export { chunkAttention } from './passes/chunk-attention.js';
 export { rmsNormForAne } from './passes/rms-norm-for-ane.js';
 export { toFp16 } from './passes/to-fp16.js';

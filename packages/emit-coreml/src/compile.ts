@@ -17,7 +17,9 @@ export type { LowerOptions, InputOptions, ImageInputOptions, ColorLayout, Metada
 export { TARGETS, DEFAULT_TARGET, type Target, type TargetInfo, targetInfo, parseTarget } from './lower/target.js';
 export { LowerErrorCodes, type LowerErrorCode } from './lower/errors.js';
 export { LOWERINGS, hasLowering } from './lower/ops/index.js';
-export { MIL_OPS, type MilOpVersion, type MilInputSpec } from './lower/mil-schema.js';
+export type { LoweringTable, OpLowering } from './lower/ops/types.js';
+export type { LoweringContext, MilVal, OutSlot } from './lower/context.js';
+export { MIL_OPS, type MilOpVersion, type MilInputSpec, type Domain } from './lower/mil-schema.js';
 export { sanitizeMilName, isMilName } from './lower/names.js';
 export type { BlobPlanEntry } from './lower/context.js';
 export { liftProgram, type LiftOptions } from './lower/lift.js';

@@ -9,7 +9,7 @@ export { nodeFs } from './fs-layer.js';
 
 export * from './proto/mil-types.js';
 export * from './proto/model-types.js';
-export { encodeModel, decodeModel, canonicalModel, encodeMessage, decodeMessage, canonicalMessage } from './proto/codec.js';
+export { encodeModel, decodeModel, canonicalModel, encodeMessage, decodeMessage, canonicalMessage, type Obj as ProtoObject } from './proto/codec.js';
 
 export * from './mil/dtypes.js';
 export { type MilElements, packElements, unpackElements, fp8e4m3fnToNumber, fp8e5m2ToNumber } from './mil/elements.js';

@@ -114,7 +114,7 @@ export class QuantJob implements ScheduledJob {
   }
 
   /**
-   * Hands back the buffer of values returned by {@link data} once they are consumed (a no-op
+   * Hands back the buffer of values returned by {@link QuantJob.data} once they are consumed (a no-op
    * unless they came from the workers' buffer pool); they must not be used afterwards.
    */
   recycle(data: Int8Array | Uint8Array): void {

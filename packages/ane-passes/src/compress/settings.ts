@@ -74,7 +74,7 @@ export function resolveSettings<S>(rules: CompressionRules<S>, names: readonly s
 }
 
 /** How one key of a rule is parsed and checked. */
-type KeyParser<S> = (value: string, into: Record<string, unknown>, rule: string) => void;
+export type KeyParser<S> = (value: string, into: Record<string, unknown>, rule: string) => void;
 
 function ruleError(rule: string, msg: string): Error {
   return compressError('E_COMPRESS_CONFIG', `rule '${rule}': ${msg}`, { where: rule });

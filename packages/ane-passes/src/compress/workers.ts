@@ -34,9 +34,10 @@ const WORKER_TAG = 'fastvlm-compress-worker';
 const QUANT_TASK_ELEMENTS = 1 << 21;
 
 /** Completion of a job's tasks: [tasks done, failed flag] (quantization: a third counter, row ranges claimed). */
-type Status = Int32Array;
+export type Status = Int32Array;
 
-interface PaletteTask {
+/** A range of groups of one palettization job, for a worker. */
+export interface PaletteTask {
   readonly kind: 'palette';
   readonly job: number;
   readonly name: string;
@@ -56,7 +57,8 @@ interface PaletteTask {
   readonly status: SharedArrayBuffer;
 }
 
-interface QuantTask {
+/** One quantization job for a worker (row ranges are claimed through the status counters). */
+export interface QuantTask {
   readonly kind: 'quant';
   readonly job: number;
   readonly name: string;
@@ -76,7 +78,8 @@ interface QuantTask {
   readonly status: SharedArrayBuffer;
 }
 
-type Task = PaletteTask | QuantTask;
+/** A message to a compression worker: a range of a palettization or quantization job. */
+export type Task = PaletteTask | QuantTask;
 
 function valuesOf(t: Task): WeightValues {
   const n = count(t.shape);
@@ -401,7 +404,7 @@ export function submitQuant(pool: CompressPool, id: number, name: string, w: Wei
 }
 
 /** A job of the compression passes ({@link PaletteJob} or {@link QuantJob}). */
-type AttachableJob = ScheduledJob & { scheduler?: CompressScheduler | undefined };
+export type AttachableJob = ScheduledJob & { scheduler?: CompressScheduler | undefined };
 
 /** Options of {@link withCompressWorkers} and {@link precomputePalettes}. */
 export interface WorkerOptions {

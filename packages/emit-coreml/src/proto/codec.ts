@@ -20,7 +20,8 @@ import { MODEL_TYPE, SCHEMA_JSON } from './schema.js';
 
 type PbType = protobuf.Type;
 type PbField = protobuf.Field;
-type Obj = Record<string, unknown>;
+/** A decoded protobuf message as a plain object (field names as keys). */
+export type Obj = Record<string, unknown>;
 
 let cachedRoot: protobuf.Root | undefined;
 

@@ -15,6 +15,6 @@
 export { graph, GraphBuilder, type GraphOptions } from './graph.js';
 export { GraphFunction, type GraphContext, type ParamOptions } from './graph-function.js';
 export { TensorHandle, type AnyTensor, type HandleOwner, type OpArgs } from './handle.js';
-export type { MaxRank, RankCheck, RankOf, SmallRank, IsWideRank } from './rank.js';
+export type { MaxRank, RankCheck, RankOf, SmallRank, IsWideRank, Tuple } from './rank.js';
 export * from './ops.generated.js';
 export { captureCallSite } from './call-site.js';

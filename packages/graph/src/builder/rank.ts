@@ -9,7 +9,7 @@
 export type SmallRank = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12 | 13 | 14 | 15 | 16;
 
 /** A tuple of length `N` (N a {@link SmallRank}). */
-type Tuple<N extends number, Acc extends readonly unknown[] = []> = Acc['length'] extends N ? Acc : Tuple<N, [...Acc, unknown]>;
+export type Tuple<N extends number, Acc extends readonly unknown[] = []> = Acc['length'] extends N ? Acc : Tuple<N, [...Acc, unknown]>;
 
 /** True (as a type) when `R` is the wide `number` rather than a literal. */
 export type IsWideRank<R extends number> = number extends R ? true : false;
