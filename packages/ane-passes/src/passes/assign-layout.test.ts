@@ -90,7 +90,9 @@ describe('assign-layout', () => {
         expect((k.reshape ?? 0) + (k.expand_dims ?? 0) + (k.squeeze ?? 0)).toBeLessThanOrEqual(2);
         expectSameOutputs(p, q, { abs: 1e-5, rel: 1e-5 });
       }),
-      { numRuns: 150 },
+      // Pinned: the transpose only swaps size-1 axes; laid out as a permutation, the concat then
+      // grew the batch axis and needed a reshape back inside the region (3 reshapes).
+      { numRuns: 150, examples: [[['reduce-keep', 'transpose', 'concat', 'add-input', 'relu'], 3, 'ane', 0]] },
     );
   });
 

@@ -65,6 +65,28 @@ function isUnitReshape(op: Op): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** A transpose that keeps its non-size-1 axes in order: it only moves size-1 axes. */
+function isUnitTranspose(op: Op): boolean {
+  const shape = (op.inputs.x as Value).type.shape;
+  const perm = (op.attrs.perm as readonly number[]).map((p) => normAxis(p, shape.length)!);
+  const moved = perm.filter((p) => shape[p] !== 1);
+  return moved.every((p, i) => i === 0 || p > moved[i - 1]!);
+}
+
+/**
+ * The layout after a unit transpose taken as a unit reshape: its size-1 axes become unit slots,
+ * then fill the free unit slots in order (the other axes keep their physical places).
+ */
+function regroupUnits(l: Layout, inShape: readonly Dim[], outShape: readonly Dim[]): Layout {
+  let cur = squeezeLayout(l, inShape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0));
+  for (const a of outShape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)) {
+    const shifted = cur.map((x0) => (x0 >= a ? x0 + 1 : x0));
+    const slot = shifted.indexOf(-1);
+    cur = shifted.map((x0, i) => (i === slot ? a : x0));
+  }
+  return cur;
+}
+
 /** How an op takes part in layout regions. */
 function classify(op: Op): 'elementwise' | 'axis' | 'absorbed' | 'native' {
   const ins = op.inputValues();
@@ -426,6 +448,11 @@ class LayoutEmitter {
     let pv = f.value;
     if (op.kind === 'transpose') {
       l = transposeLayout(f.layout, (op.attrs.perm as readonly number[]).map((p) => normAxis(p, r)!));
+      // A transpose that only moves size-1 axes may instead put them in free unit slots (as a
+      // unit reshape does): taken when that is the target layout and the permutation is not,
+      // else an op that later grows such an axis (a concat) needs a conversion in the region.
+      const t = this.target(out.type.shape.length);
+      if (layoutKey(l) !== layoutKey(t) && isUnitTranspose(op) && layoutKey(regroupUnits(f.layout, x.type.shape, out.type.shape)) === layoutKey(t)) l = t;
     } else {
       // squeeze / expand_dims / unit reshape: drop size-1 axes to unit slots, then add new ones.
       const inShape = x.type.shape;

@@ -212,6 +212,12 @@ export class GraphFunction extends OpMethods implements HandleOwner {
       const loc = this.#loc();
       throw graphError('E_ATTR', `scalar value must be a number, got ${show(value)}`, { where: 'scalar', ...(loc ? { loc } : {}) });
     }
+    // Check the dtype before it goes into the cache key: a non-string dtype could throw on
+    // string conversion or, via its toString, alias a cached scalar of a real dtype.
+    if (typeof d !== 'string' || !isDType(d)) {
+      const loc = this.#loc();
+      throw graphError('E_DTYPE_UNKNOWN', `scalar: unknown dtype ${show(d)}; expected one of ${DTYPES.join(', ')}`, { where: 'scalar', ...(loc ? { loc } : {}) });
+    }
     const key = `${d}:${Object.is(value, -0) ? '-0' : String(value)}`;
     const hit = this.#scalars.get(key);
     if (hit) return hit as TensorHandle<D, 0>;

@@ -326,6 +326,20 @@ describe('errors point at the author', () => {
     expect(catchError(() => r.asDType('fp16')).code).toBe('E_DTYPE_MISMATCH');
   });
 
+  it('scalar rejects a non-string dtype with a coded error before using it as a cache key', () => {
+    // Pinned counterexample of the property below (fast-check seed 715715828): an object whose
+    // toString is not callable made building the scalar cache key throw a plain TypeError.
+    const f = graph().function('main');
+    const e = catchError(() => f.scalar(0, { toString: '' } as unknown as 'fp32'));
+    expect(e.code).toBe('E_DTYPE_UNKNOWN');
+    expect(e.loc?.line).toBe(thisLine() - 2);
+    // A dtype object that stringifies to a real dtype must not alias the cached fp32 scalar.
+    const s = f.scalar(0);
+    const fake = { toString: () => 'fp32' } as unknown as 'fp32';
+    expect(catchError(() => f.scalar(0, fake)).code).toBe('E_DTYPE_UNKNOWN');
+    expect(f.scalar(0, 'fp32')).toBe(s);
+  });
+
   it('random invalid inputs to the builder only ever raise FastVlmError', () => {
     const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer(), fc.string(), fc.array(fc.integer({ min: -3, max: 5 }), { maxLength: 5 }), fc.object());
     fc.assert(
