@@ -10,32 +10,7 @@ const u32 = new Uint32Array(f32.buffer);
 /** Converts an fp32 (or any JS number, first rounded to fp32) to fp16 bits. */
 export function fp32ToFp16Bits(x: number): number {
   f32[0] = x;
-  const bits = u32[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) {
-    // Inf stays Inf; NaN keeps a quiet, non-zero payload.
-    return mant !== 0 ? sign | 0x7e00 | (mant >>> 13) : sign | 0x7c00;
-  }
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow to infinity
-  if (e <= 0) {
-    // Subnormal half (or zero): shift the full significand and round to nearest even.
-    if (e < -10) return sign; // too small even to round up to the least subnormal
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    const rest = mant & ((1 << shift) - 1);
-    let h = mant >>> shift;
-    if (rest > half || (rest === half && (h & 1) === 1)) h += 1;
-    return sign | h;
-  }
-  // Normal: keep 10 bits of mantissa, round to nearest even; a carry bumps the exponent.
-  const rest = mant & 0x1fff;
-  let h = (e << 10) | (mant >>> 13);
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h += 1;
-  return sign | h;
+  return fp16BitsOfFp32Bits(u32[0]!);
 }
 
 /** Converts fp16 bits to the exactly representable fp32 value. */
@@ -85,11 +60,13 @@ export function fp16BitsOfFp32Bits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   let mant = bits & 0x7fffff;
+  // Inf stays Inf; NaN keeps a quiet, non-zero payload.
   if (exp === 0xff) return mant !== 0 ? sign | 0x7e00 | (mant >>> 13) : sign | 0x7c00;
   const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow to infinity
   if (e <= 0) {
-    if (e < -10) return sign;
+    // Subnormal half (or zero): shift the full significand and round to nearest even.
+    if (e < -10) return sign; // too small even to round up to the least subnormal
     mant |= 0x800000;
     const shift = 14 - e;
     const half = 1 << (shift - 1);
@@ -98,6 +75,7 @@ export function fp16BitsOfFp32Bits(bits: number): number {
     if (rest > half || (rest === half && (h & 1) === 1)) h += 1;
     return sign | h;
   }
+  // Normal: keep 10 bits of mantissa, round to nearest even; a carry bumps the exponent.
   const rest = mant & 0x1fff;
   let h = (e << 10) | (mant >>> 13);
   if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h += 1;
