@@ -12,6 +12,18 @@ import { TO_END, broadcastIndex, flatten, prod, unflatten } from './chunk-attent
 import type { AttentionMatch } from './chunk-attention-match.js';
 import { OperandViews } from './chunk-attention-views.js';
 
+/** What differs between the forms: each unit's operands, the two products, the merge. */
+interface UnitForm {
+  /** q_u (query rows [r0, r0 + sq) at `qIdx`), and the KV head at `kIdx` / `vIdx` (tags name them). */
+  operands(u: number, qIdx: number[], r0: number, sq: number, kIdx: number[], kTag: string, vIdx: number[], vTag: string): { q: Value; k: Value; v: Value };
+  scores(q: Value, k: Value, name: string): Value;
+  /** The axis of the keys in the scores (the softmax axis). */
+  readonly keyAxis: number;
+  output(p: Value, v: Value, name: string): Value;
+  /** All units' outputs, concatenated on axis 1, as [1, Sq, U*Dv]. */
+  merge(all: Value): Value;
+}
+
 /** Emits the per-unit rewrite of one attention. */
 export class AttentionEmitter {
   // Shared pieces (KV heads, mask slices, query chunks) are emitted once per attention.
@@ -105,48 +117,24 @@ export class AttentionEmitter {
    */
   private emitEinsum(): Value {
     const b = this.b;
-    const { q, k, v, qkShape, scoresShape, pShape } = this.m;
-    const dtype = q.type.dtype;
-    const lead = scoresShape.slice(0, -2);
-    const [sq, sk] = scoresShape.slice(-2) as [number, number];
-    const units = prod(lead);
-    const qkRows = qkShape[qkShape.length - 2]!;
-    const pRows = pShape[pShape.length - 2]!;
-    const chunks = this.queryChunks(sq, sk);
-    const scale = this.m.scale !== undefined ? b.scalar(this.m.scale, dtype, `${this.name}.scale`) : undefined;
-    const lastDims = (t: Value): number[] => (t.type.shape as number[]).slice(0, -2);
-    const outs: Value[] = [];
-    for (let u = 0; u < units; u++) {
-      const f0 = u * sq;
-      const qkLead = unflatten(Math.floor(f0 / qkRows), qkShape.slice(0, -2));
-      const pLead = unflatten(Math.floor(f0 / pRows), pShape.slice(0, -2));
-      const qv = this.views.view(q, broadcastIndex(qkLead, lastDims(q)), f0 % qkRows, sq, `q${u}`);
-      const kIdx = broadcastIndex(qkLead, lastDims(k));
-      const vIdx = broadcastIndex(pLead, lastDims(v));
-      const kTag = `k${flatten(kIdx, lastDims(k))}`;
-      const vTag = `v${flatten(vIdx, lastDims(v))}`;
-      const qh = this.views.channelsFirst(qv, `${this.name}.q${u}.bchq`);
-      const kh = this.memo(`k4:${kIdx.join(',')}`, () => b.op('expand_dims', { x: this.views.view(k, kIdx, 0, sk, kTag) }, { axes: [2] }, `${this.name}.${kTag}.bkhc`));
-      const vh = this.memo(`v4:${vIdx.join(',')}`, () => this.views.channelsFirst(this.views.view(v, vIdx, 0, sk, vTag), `${this.name}.${vTag}.bchk`));
-      const mask = this.m.mask ? this.maskHead(unflatten(u, lead), u) : undefined;
-      const pieces: Value[] = [];
-      for (const [s0, s1] of chunks) {
-        const whole = chunks.length === 1;
-        const c = whole ? '' : `.c${s0}`;
-        const cut = (x: Value): Value =>
-          whole ? x : this.memo(`cut:${x.name}:${s0}`, () => b.op('slice', { x }, { begin: [0, 0, 0, s0], end: [TO_END, TO_END, TO_END, s1] }, `${x.name}${c}`));
-        let s = b.op('einsum', { values: [cut(qh), kh] }, { equation: 'bchq,bkhc->bkhq' }, `${this.name}.s${u}${c}`);
-        if (scale) s = b.op('mul', { x: s, y: scale }, {}, `${this.name}.s${u}${c}.scaled`);
-        if (mask) s = b.op('add', { x: s, y: mask.type.shape[3] === 1 ? mask : cut(mask) }, {}, `${this.name}.s${u}${c}.masked`);
-        const pr = b.op('softmax', { x: s }, { axis: 1 }, `${this.name}.p${u}${c}`);
-        pieces.push(b.op('einsum', { values: [pr, vh] }, { equation: 'bkhq,bchk->bchq' }, `${this.name}.o${u}${c}`));
-      }
-      outs.push(pieces.length === 1 ? pieces[0]! : b.op('concat', { values: pieces }, { axis: 3 }, `${this.name}.o${u}`));
-    }
-    // [1, U*Dv, 1, Sq] -> [1, Sq, U*Dv] (the merged-heads form of a (B, S, C) tensor), then
-    // back to the root's shape.
-    const all = outs.length === 1 ? outs[0]! : b.op('concat', { values: outs }, { axis: 1 }, `${this.name}.heads`);
-    return this.restore(b.op('transpose', { x: b.op('squeeze', { x: all }, { axes: [2] }, `${this.name}.heads3`) }, { perm: [0, 2, 1] }, `${this.name}.merged`));
+    const views = this.views;
+    return this.emitUnits({
+      operands: (u, qIdx, r0, sq, kIdx, kTag, vIdx, vTag) => {
+        const { k, v } = this.m;
+        const qv = views.view(this.m.q, qIdx, r0, sq, `q${u}`);
+        const sk = this.m.scoresShape[this.m.scoresShape.length - 1]!;
+        return {
+          q: views.channelsFirst(qv, `${this.name}.q${u}.bchq`),
+          k: this.memo(`k4:${kIdx.join(',')}`, () => b.op('expand_dims', { x: views.view(k, kIdx, 0, sk, kTag) }, { axes: [2] }, `${this.name}.${kTag}.bkhc`)),
+          v: this.memo(`v4:${vIdx.join(',')}`, () => views.channelsFirst(views.view(v, vIdx, 0, sk, vTag), `${this.name}.${vTag}.bchk`)),
+        };
+      },
+      scores: (q, k, name) => b.op('einsum', { values: [q, k] }, { equation: 'bchq,bkhc->bkhq' }, name),
+      keyAxis: 1,
+      output: (p, v, name) => b.op('einsum', { values: [p, v] }, { equation: 'bkhq,bchk->bchq' }, name),
+      // [1, U*Dv, 1, Sq] -> [1, Sq, U*Dv] (the merged-heads form of a (B, S, C) tensor).
+      merge: (all) => b.op('transpose', { x: b.op('squeeze', { x: all }, { axes: [2] }, `${this.name}.heads3`) }, { perm: [0, 2, 1] }, `${this.name}.merged`),
+    });
   }
 
   /**
@@ -156,26 +144,53 @@ export class AttentionEmitter {
    */
   private emitMatmul(): Value {
     const b = this.b;
+    const views = this.views;
+    return this.emitUnits({
+      operands: (u, qIdx, r0, sq, kIdx, kTag, vIdx, vTag) => {
+        const sk = this.m.scoresShape[this.m.scoresShape.length - 1]!;
+        return {
+          q: views.headView(this.m.q, qIdx, r0, sq, `q${u}`),
+          k: views.headView(this.m.k, kIdx, 0, sk, kTag),
+          v: views.headView(this.m.v, vIdx, 0, sk, vTag),
+        };
+      },
+      scores: (q, k, name) => b.op('matmul', { x: k, y: q }, { transpose_x: true }, name),
+      keyAxis: 2,
+      output: (p, v, name) => b.op('matmul', { x: v, y: p }, {}, name),
+      // [1, U, Dv, Sq] -> [1, U*Dv, Sq] -> [1, Sq, U*Dv].
+      merge: (all) => {
+        const [, units, dv, sq] = all.type.shape as number[];
+        const flat = b.op('reshape', { x: all }, { shape: [1, units! * dv!, sq!] }, `${this.name}.heads3`);
+        return b.op('transpose', { x: flat }, { perm: [0, 2, 1] }, `${this.name}.merged`);
+      },
+    });
+  }
+
+  /**
+   * The loop both forms share: for each unit, its operands (query rows, the KV head it reads,
+   * shared between the units of a group), mask and query chunks; scaled, masked scores, softmax
+   * over the keys, the output; chunks concatenated on the last axis, units on axis 1, then
+   * merged and given back the root's shape.
+   */
+  private emitUnits(form: UnitForm): Value {
+    const b = this.b;
     const { q, k, v, qkShape, scoresShape, pShape } = this.m;
-    const dtype = q.type.dtype;
     const lead = scoresShape.slice(0, -2);
     const [sq, sk] = scoresShape.slice(-2) as [number, number];
     const units = prod(lead);
     const qkRows = qkShape[qkShape.length - 2]!;
     const pRows = pShape[pShape.length - 2]!;
     const chunks = this.queryChunks(sq, sk);
-    const scale = this.m.scale !== undefined ? b.scalar(this.m.scale, dtype, `${this.name}.scale`) : undefined;
+    const scale = this.m.scale !== undefined ? b.scalar(this.m.scale, q.type.dtype, `${this.name}.scale`) : undefined;
     const lastDims = (t: Value): number[] => (t.type.shape as number[]).slice(0, -2);
     const outs: Value[] = [];
     for (let u = 0; u < units; u++) {
       const f0 = u * sq;
       const qkLead = unflatten(Math.floor(f0 / qkRows), qkShape.slice(0, -2));
       const pLead = unflatten(Math.floor(f0 / pRows), pShape.slice(0, -2));
-      const qh = this.views.headView(q, broadcastIndex(qkLead, lastDims(q)), f0 % qkRows, sq, `q${u}`);
       const kIdx = broadcastIndex(qkLead, lastDims(k));
       const vIdx = broadcastIndex(pLead, lastDims(v));
-      const kh = this.views.headView(k, kIdx, 0, sk, `k${flatten(kIdx, lastDims(k))}`);
-      const vh = this.views.headView(v, vIdx, 0, sk, `v${flatten(vIdx, lastDims(v))}`);
+      const ops = form.operands(u, broadcastIndex(qkLead, lastDims(q)), f0 % qkRows, sq, kIdx, `k${flatten(kIdx, lastDims(k))}`, vIdx, `v${flatten(vIdx, lastDims(v))}`);
       const mask = this.m.mask ? this.maskHead(unflatten(u, lead), u) : undefined;
       const pieces: Value[] = [];
       for (const [s0, s1] of chunks) {
@@ -183,19 +198,16 @@ export class AttentionEmitter {
         const c = whole ? '' : `.c${s0}`;
         const cut = (x: Value): Value =>
           whole ? x : this.memo(`cut:${x.name}:${s0}`, () => b.op('slice', { x }, { begin: [0, 0, 0, s0], end: [TO_END, TO_END, TO_END, s1] }, `${x.name}${c}`));
-        let s = b.op('matmul', { x: kh, y: cut(qh) }, { transpose_x: true }, `${this.name}.s${u}${c}`);
+        let s = form.scores(cut(ops.q), ops.k, `${this.name}.s${u}${c}`);
         if (scale) s = b.op('mul', { x: s, y: scale }, {}, `${this.name}.s${u}${c}.scaled`);
         if (mask) s = b.op('add', { x: s, y: mask.type.shape[3] === 1 ? mask : cut(mask) }, {}, `${this.name}.s${u}${c}.masked`);
-        const pr = b.op('softmax', { x: s }, { axis: 2 }, `${this.name}.p${u}${c}`);
-        pieces.push(b.op('matmul', { x: vh, y: pr }, {}, `${this.name}.o${u}${c}`));
+        const pr = b.op('softmax', { x: s }, { axis: form.keyAxis }, `${this.name}.p${u}${c}`);
+        pieces.push(form.output(pr, ops.v, `${this.name}.o${u}${c}`));
       }
       outs.push(pieces.length === 1 ? pieces[0]! : b.op('concat', { values: pieces }, { axis: 3 }, `${this.name}.o${u}`));
     }
-    // [1, U, Dv, Sq] -> [1, U*Dv, Sq] -> [1, Sq, U*Dv], then back to the root's shape.
     const all = outs.length === 1 ? outs[0]! : b.op('concat', { values: outs }, { axis: 1 }, `${this.name}.heads`);
-    const dv = all.type.shape[2] as number;
-    const flat = b.op('reshape', { x: all }, { shape: [1, units * dv, sq] }, `${this.name}.heads3`);
-    return this.restore(b.op('transpose', { x: flat }, { perm: [0, 2, 1] }, `${this.name}.merged`));
+    return this.restore(form.merge(all));
   }
 
   /**
