@@ -1,6 +1,6 @@
 /**
  * `npm run bench:compile`: compiles FastVLM-0.5B at full size (fp16, both parts, synthetic
- * weights, target ios18) with the CLI's compile, then writes the same number of bytes with
+ * weights, target ios18) with @fastvlm/compiler's `compile`, then writes the same number of bytes with
  * plain `fs` writes in the same run, and prints wall time, peak RSS, bytes written and the
  * ratio of the compile's time to the plain write's.
  *
@@ -10,7 +10,8 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CompileOptions, formatCompileSummary, processIo, runCompile } from '@fastvlm/cli';
+import { compile } from '@fastvlm/compiler';
+import { formatCompileSummary } from '@fastvlm/cli';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -50,31 +51,17 @@ function plainWrite(file: string, bytes: number): number {
   return performance.now() - t0;
 }
 
-const opts: CompileOptions = {
-  model,
-  checkpoint: undefined,
-  seed: 0,
-  resolution: undefined,
-  contextLength: undefined,
-  prefillLength: undefined,
-  target: 'ios18',
-  parts: ['vision', 'llm'],
-  precision: 'fp16',
-  passes,
-  compress: undefined,
-  report: false,
-  dumpIr: undefined,
-  out,
-};
-
 try {
   console.log(`bench:compile: ${model}, fp16, vision + llm, passes ${passes}, synthetic weights, ios18 -> ${out}`);
   const t0 = performance.now();
-  const result = await runCompile(opts, processIo());
+  const result = await compile(
+    { kind: 'fastvlm', model, parts: ['vision', 'llm'] },
+    { out, target: 'ios18', precision: 'fp16', passes, onProgress: (e) => e.type === 'phase' && process.stderr.write(`${e.task}: ${e.phase}\n`) },
+  );
   const compileMs = performance.now() - t0;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const bytes = result.packages.reduce((sum, p) => sum + p.packageBytes, 0);
-  process.stdout.write(formatCompileSummary(result, opts));
+  process.stdout.write(formatCompileSummary(result, { report: false }));
 
   const copyMs = plainWrite(join(out, 'plain-write.bin'), bytes);
   rmSync(join(out, 'plain-write.bin'), { force: true });

@@ -152,7 +152,7 @@ describe('--compress', () => {
     expect(blocks).toBe([...text.matchAll(/= blockwise_dequantize\(/g)].length);
     expect(luts).toBeGreaterThan(0);
     expect(blocks).toBeGreaterThan(0);
-    expect(r.stdout).toMatch(/tiny-llm: --compress int8,ffn=lut4,lm_head=lut6 replaced \d+ weight constants/);
+    expect(r.stdout).toMatch(/tiny-llm: compression int8,ffn=lut4,lm_head=lut6 replaced \d+ weight constants/);
   });
 
   it('writes smaller weights than the dense build, with one table per tensor before ios18', async () => {
@@ -161,7 +161,7 @@ describe('--compress', () => {
     expect((await run(['compile', '--model', 'tiny', '--parts', 'llm', '--target', 'ios16', '--out', dense])).code).toBe(0);
     const r = await run(['compile', '--model', 'tiny', '--parts', 'llm', '--target', 'ios16', '--compress', 'lut4', '--out', lut]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('--compress on ios16: look-up tables are one per tensor (grouped tables need ios18)');
+    expect(r.stdout).toContain('compression on ios16: look-up tables are one per tensor (grouped tables need ios18)');
     const size = (dir: string, fn: string): number => statSync(join(dir, `tiny-llm-${fn}.mlpackage/Data/com.apple.CoreML/weights/weight.bin`)).size;
     for (const fn of ['embed', 'embed_token', 'prefill', 'decode']) expect(size(lut, fn), fn).toBeLessThanOrEqual(size(dense, fn));
     expect(size(lut, 'prefill')).toBeLessThan(size(dense, 'prefill') / 2);

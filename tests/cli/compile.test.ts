@@ -20,7 +20,13 @@ function features(pkgPath: string): Record<string, { input: string[]; output: st
   const m = readMlPackage(pkgPath).model;
   const d = m.description ?? {};
   const name = (code: number | undefined): string => (code === ARRAY.FLOAT32 ? 'fp32' : code === ARRAY.FLOAT16 ? 'fp16' : code === ARRAY.INT32 ? 'int32' : `code${code}`);
-  const fmt = (fs: typeof d.input): string[] => (fs ?? []).map((f) => `${f.name}:${name(f.type?.multiArrayType?.dataType)}[${(f.type?.multiArrayType?.shape ?? []).join(',')}]`);
+  const fmt = (fs: typeof d.input): string[] =>
+    (fs ?? []).map((f) => {
+      const img = f.type?.imageType;
+      // ColorSpace codes of Core ML's ImageFeatureType: 20 RGB, 30 BGR.
+      if (img) return `${f.name}:image${img.colorSpace === 20 ? 'RGB' : img.colorSpace === 30 ? 'BGR' : `code${img.colorSpace}`}[${img.width}x${img.height}]`;
+      return `${f.name}:${name(f.type?.multiArrayType?.dataType)}[${(f.type?.multiArrayType?.shape ?? []).join(',')}]`;
+    });
   if (d.functions?.length) return Object.fromEntries(d.functions.map((f) => [f.name!, { input: fmt(f.input), output: fmt(f.output) }]));
   return { main: { input: fmt(d.input), output: fmt(d.output) } };
 }
@@ -60,9 +66,10 @@ describe('compile tiny, every part and target', () => {
       const pkg = readMlPackage(join(out, 'tiny-vision.mlpackage'));
       expect(pkg.model.specificationVersion).toBe(SPEC_VERSION[target]);
       expect(pkg.checkBlobReferences()).toBeGreaterThan(0);
-      // tiny: R = 128 -> (128/64)^2 = 4 tokens of H = 64; fp16 output except on ios15.
+      // tiny: R = 128 -> (128/64)^2 = 4 tokens of H = 64; fp16 output except on ios15; the
+      // image is a Core ML RGB image by default.
       expect(features(pkg.path)).toEqual({
-        main: { input: ['images:fp32[1,3,128,128]'], output: [`image_features:${target === 'ios15' ? 'fp32' : 'fp16'}[1,4,64]`] },
+        main: { input: ['images:imageRGB[128x128]'], output: [`image_features:${target === 'ios15' ? 'fp32' : 'fp16'}[1,4,64]`] },
       });
       expect(r.stdout).toMatch(/tiny-vision\.mlpackage\s+main \(vision\)/);
     });

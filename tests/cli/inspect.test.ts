@@ -98,7 +98,7 @@ describe('inspect a package', () => {
     expect(r.stdout).toMatch(/^ {2}specification version +9 \(iOS18, target ios18\)$/m);
     expect(r.stdout).toMatch(/^ {2}functions +main$/m);
     expect(r.stdout).toMatch(new RegExp(`^ {2}weights +${wb.dataBytes.toLocaleString('en-US')} bytes in ${wb.blobs} blobs; weight\\.bin ${wb.fileBytes.toLocaleString('en-US')} bytes`, 'm'));
-    expect(r.stdout).toMatch(/^ {2}input +images +fp32\[1,3,128,128\]$/m);
+    expect(r.stdout).toMatch(/^ {2}input +images +image RGB 128x128$/m);
     expect(r.stdout).toMatch(/^ {2}output +image_features +fp16\[1,4,64\]$/m);
     expect(r.stdout).toMatch(new RegExp(`^ {2}conv +${counts.get('conv')}$`, 'm'));
     expect(r.stdout).toMatch(/^ {4}fastvlm\.resolution +128$/m);

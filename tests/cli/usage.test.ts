@@ -17,7 +17,7 @@ describe('--help', () => {
       expect(r.code).toBe(0);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^Usage: fastvlm <command> \[options\]\n/);
-      expect(r.stdout).toMatch(/^ {2}compile +Compile FastVLM to Core ML \.mlpackage files/m);
+      expect(r.stdout).toMatch(/^ {2}compile +Compile FastVLM, or a model of your own, to Core ML \.mlpackage files/m);
       expect(r.stdout).toMatch(/^ {2}inspect +Describe an \.mlpackage, or a model preset by name\./m);
     }
   });
@@ -25,9 +25,12 @@ describe('--help', () => {
   it('fastvlm compile --help documents every flag with its allowed values and defaults', async () => {
     const r = await run(['compile', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: fastvlm compile --model NAME --out DIR \[options\]\n/);
+    expect(r.stdout).toMatch(/^Usage: fastvlm compile \(--model NAME \| --checkpoint DIR \| --module FILE\) --out DIR \[options\]\n/);
     const expected: [string, RegExp][] = [
-      ['--model', /--model NAME +Model preset: fastvlm-0\.5b, fastvlm-1\.5b, fastvlm-7b, tiny\. Required\./],
+      ['--model', /--model NAME +Model preset: fastvlm-0\.5b, fastvlm-1\.5b, fastvlm-7b, tiny\. Optional/],
+      ['--module', /--module FILE +A module \(\.ts, \.mts, \.js, \.mjs\) whose export builds a Program/],
+      ['--export', /--export NAME +The module's export to compile/],
+      ['--image-input', /--image-input rgb\|bgr\|tensor\s+The vision part's images input/],
       ['--out', /--out DIR +Output directory/],
       ['--checkpoint', /--checkpoint DIR +Hugging Face checkpoint directory/],
       ['--seed', /--seed N +Seed of the synthetic weights/],
@@ -76,7 +79,7 @@ const BAD: [string[], string][] = [
   [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect"],
   [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect"],
   [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect"],
-  [['compile', ...OUT], "error E_CLI_USAGE: --model: required by 'fastvlm compile' (NAME); allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny"],
+  [['compile', ...OUT], "error E_CLI_USAGE: --model: required by 'fastvlm compile' unless --checkpoint or --module is given (NAME); allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny"],
   [['compile', '--model', 'tiny'], "error E_CLI_USAGE: --out: required by 'fastvlm compile' (DIR)"],
   [['compile', '--model', 'fastvlm-3b', ...OUT], "error E_CLI_USAGE: --model: unknown value 'fastvlm-3b'; allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny (did you mean 'fastvlm-7b'?)"],
   [['compile', '--model', 'tiny', '--target', 'ios14', ...OUT], "error E_CLI_USAGE: --target: unknown value 'ios14'; allowed: ios15, ios16, ios17, ios18 (did you mean 'ios15'?)"],
@@ -97,13 +100,13 @@ const BAD: [string[], string][] = [
   [['compile', '--model', 'tiny', '--passes', 'fast', ...OUT], "error E_CLI_USAGE: --passes: unknown value 'fast'; allowed: none, cleanup, ane"],
   [['compile', '--model', 'tiny', '--compress', 'lut3', ...OUT], "error E_CLI_USAGE: --compress: unknown scheme 'lut3'; allowed: lut4, lut6, int8, int4-block, none"],
   [['compile', '--model', 'tiny', '--compress', 'lut4,heads=lut6', ...OUT], "error E_CLI_USAGE: --compress: unknown selector 'heads'; groups: ffn, attn, lm_head, embed, vision, projector, or a weight-name pattern such as 'model.layers.*.mlp.*'"],
-  [['compile', '--model', 'tiny', '--compress', 'lut4', '--target', 'ios15', ...OUT], 'error E_CLI_USAGE: --compress: lut4 needs --target ios16 or newer (compressed weights are constexpr ops of iOS16); the target is ios15'],
-  [['compile', '--model', 'tiny', '--compress', 'int8,lm_head=int4-block', '--target', 'ios17', ...OUT], 'error E_CLI_USAGE: --compress: int4-block needs --target ios18 or newer (compressed weights are constexpr ops of iOS18); the target is ios17'],
+  [['compile', '--model', 'tiny', '--compress', 'lut4', '--target', 'ios15', ...OUT], 'error E_CLI_USAGE: --compress: lut4 needs target ios16 or newer (compressed weights are constexpr ops of iOS16); the target is ios15'],
+  [['compile', '--model', 'tiny', '--compress', 'int8,lm_head=int4-block', '--target', 'ios17', ...OUT], 'error E_CLI_USAGE: --compress: int4-block needs target ios18 or newer (compressed weights are constexpr ops of iOS18); the target is ios17'],
   [['compile', '--model', 'tiny', '--target', ...OUT], 'error E_CLI_USAGE: --target: missing value (ios15|ios16|ios17|ios18); allowed: ios15, ios16, ios17, ios18'],
   [['compile', '--model', 'tiny', '--out'], 'error E_CLI_USAGE: --out: missing value (DIR)'],
   [['compile', '--model', 'tiny', '--report=yes', ...OUT], "error E_CLI_USAGE: --report: takes no value, found 'yes'"],
   [['compile', '--model', 'tiny', '--model', 'tiny', ...OUT], 'error E_CLI_USAGE: --model: given more than once'],
-  [['compile', '--model', 'tiny', '--tagret', 'ios18', ...OUT], "error E_CLI_USAGE: --tagret: unknown flag of 'fastvlm compile' (did you mean --target?); flags: --model, --out, --checkpoint, --seed, --resolution, --target, --parts, --context-length, --prefill-length, --precision, --passes, --compress, --report, --dump-ir, --help, --verbose"],
+  [['compile', '--model', 'tiny', '--tagret', 'ios18', ...OUT], "error E_CLI_USAGE: --tagret: unknown flag of 'fastvlm compile' (did you mean --target?); flags: --model, --out, --checkpoint, --module, --export, --image-input, --seed, --resolution, --target, --parts, --context-length, --prefill-length, --precision, --passes, --compress, --report, --dump-ir, --help, --verbose"],
   [['compile', '--model', 'tiny', 'extra', ...OUT], "error E_CLI_USAGE: 'extra': unexpected argument; 'fastvlm compile' takes no arguments"],
   [['inspect'], "error E_CLI_USAGE: PATH|MODEL: missing argument of 'fastvlm inspect': An .mlpackage directory or a model name."],
   [['inspect', 'a', 'b'], "error E_CLI_USAGE: 'b': unexpected argument; 'fastvlm inspect' takes 1 argument (PATH|MODEL)"],

@@ -6,7 +6,7 @@
  */
 import { FastVlmError } from '@fastvlm/graph';
 import { type CommandSpec, Flags, closest, commandHelp, parseCommandLine } from './args.js';
-import { COMPILE_SPEC, compileOptionsFromFlags } from './commands/compile-spec.js';
+import { COMPILE_SPEC, compileArgsFromFlags } from './commands/compile-spec.js';
 import { formatCompileSummary, runCompile } from './commands/compile.js';
 import { INSPECT_SPEC, runInspect } from './commands/inspect.js';
 import { describeCliError, isUsageError, usageError } from './errors.js';
@@ -48,9 +48,9 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], io: CliIo)
   }
   const flags = new Flags(parsed);
   if (spec === COMPILE_SPEC) {
-    const opts = compileOptionsFromFlags(flags);
-    const result = await runCompile(opts, io);
-    io.stdout(formatCompileSummary(result, opts));
+    const args = compileArgsFromFlags(flags);
+    const result = await runCompile(args, io);
+    io.stdout(formatCompileSummary(result, args));
     return EXIT.ok;
   }
   io.stdout(runInspect(parsed.positionals[0]!, flags));

@@ -8,6 +8,7 @@ import { type ErrorDetails, FastVlmError } from '@fastvlm/graph';
 /** Error codes of @fastvlm/cli, each with the one-line meaning shown in docs. */
 export const CliErrorCodes = {
   E_CLI_USAGE: 'a command line is malformed: unknown command or flag, missing or invalid value',
+  E_CLI_MODULE: 'a --module file is missing, fails to load, or its export builds no Program',
 } as const;
 
 /** A code of the CLI catalogue. */

@@ -1,7 +1,8 @@
 /**
- * @fastvlm/cli: the `fastvlm` command-line compiler. `main(argv, io)` runs it in process (the
- * executable is `main.ts`); the pieces (argument parsing, compile and inspect, the report
- * statistics, the I/O precision policy) are exported for embedding and tests.
+ * @fastvlm/cli: the `fastvlm` command-line compiler, a thin shell over @fastvlm/compiler.
+ * `main(argv, io)` runs it in process (the executable is `main.ts`); the pieces (argument
+ * parsing, the commands, progress rendering, the report tables) are exported for embedding and
+ * tests. Programs should call `compile` of @fastvlm/compiler directly.
  * @packageDocumentation
  */
 export { main, mainHelp, COMMANDS, EXIT } from './cli.js';
@@ -20,8 +21,9 @@ export {
   commandHelp,
   parseIntFlag,
 } from './args.js';
-export { COMPILE_SPEC, MODEL_NAMES, PASS_CHOICES, type CompileOptions, type ShapeFlags, compileOptionsFromFlags, shapeFlags } from './commands/compile-spec.js';
-export { type PackageSummary, type CompileResult, runCompile, formatCompileSummary } from './commands/compile.js';
+export { COMPILE_SPEC, MODEL_NAMES, PASS_CHOICES, type CompileArgs, type ShapeFlags, compileArgsFromFlags, shapeFlags, flagOfOption } from './commands/compile-spec.js';
+export { runCompile, formatCompileSummary } from './commands/compile.js';
+export { loadModuleSource } from './module-source.js';
 export {
   INSPECT_SPEC,
   type FeatureInfo,
@@ -36,18 +38,6 @@ export {
   formatModelInfo,
   runInspect,
 } from './commands/inspect.js';
-export { type FunctionStats, type FunctionReport, type LargestTensor, functionStats, formatReport } from './report.js';
-export { FP32_OUTPUTS, type IoChange, wantedIoDtype, applyIoPrecision } from './io-precision.js';
-export {
-  COMPRESS_MODES,
-  COMPRESS_GROUPS,
-  type CompressMode,
-  type CompressRule,
-  type CompressSpec,
-  parseCompressSpec,
-  matchesPattern,
-  modeFor,
-} from './compress.js';
-export { type CompressionReport, COMPRESS_CONSUMERS, COMPRESS_WEIGHT_THRESHOLD, LUT_GROUP_SIZE, INT4_BLOCK_SIZE, applyCompression, checkCompressTarget, precomputeCompression } from './compress-apply.js';
+export { formatReport } from './report.js';
 export { PHASES, type Phase, type ProgressMode, Progress } from './progress.js';
 export { CLI_VERSION } from './version.js';

@@ -1,17 +1,18 @@
 /**
- * Compile progress on stderr. On a terminal: one line redrawn in place, with a bar for the
- * weight bytes. Elsewhere (CI logs, pipes): plain lines, one per phase and one per quarter of
- * the weight bytes, so logs stay short and deterministic.
+ * Compile progress on stderr, drawn from @fastvlm/compiler's events. On a terminal: one line
+ * redrawn in place, with a bar for the weight bytes. Elsewhere (CI logs, pipes): plain lines,
+ * one per phase and one per quarter of the weight bytes, so logs stay short and deterministic.
  * @module
  */
+import { COMPILE_PHASES, type CompileEvent, type CompilePhase } from '@fastvlm/compiler';
 import { formatBytes, formatMs } from './format.js';
 import type { CliIo } from './io.js';
 
 /** The phases of compiling one package. */
-export const PHASES = ['build', 'passes', 'compress', 'lower', 'weights', 'write'] as const;
+export const PHASES = COMPILE_PHASES;
 
 /** A compile phase. */
-export type Phase = (typeof PHASES)[number];
+export type Phase = CompilePhase;
 
 /** How progress is shown. */
 export type ProgressMode = 'bar' | 'plain';
@@ -33,6 +34,42 @@ export class Progress {
 
   constructor(private readonly io: CliIo) {
     this.mode = io.stderrIsTTY ? 'bar' : 'plain';
+  }
+
+  /** Renders one event of a compile. Notes are left to the summary. */
+  event(e: CompileEvent): void {
+    switch (e.type) {
+      case 'phase':
+        if (e.phase === 'write') this.phase(e.task, 'write', `${formatBytes(e.bytes ?? 0)} of weights streamed`);
+        else this.phase(e.task, e.phase, e.detail);
+        return;
+      case 'bytes':
+        if (e.phase === 'weights') this.bytes(e.done, e.total);
+        else this.work(e.task, e.phase, e.done, e.total);
+        return;
+      case 'package':
+        this.done(e.task, `wrote ${e.package.path} (${formatBytes(e.package.packageBytes)}) in ${formatMs(e.package.timeMs)}`);
+        return;
+      case 'note':
+        return;
+    }
+  }
+
+  /** Progress of a long phase other than the weights (e.g. compression), as a bar or quarter lines. */
+  work(task: string, phase: Phase, done: number, total: number): void {
+    if (this.phaseName !== phase || this.task !== task) this.phase(task, phase);
+    const frac = total > 0 ? Math.min(1, done / total) : 1;
+    if (this.mode === 'plain') {
+      let crossed = false;
+      while (this.nextStep < PLAIN_STEPS.length && frac >= PLAIN_STEPS[this.nextStep]!) {
+        this.nextStep++;
+        crossed = true;
+      }
+      if (crossed && frac < 1) this.io.stderr(`${task}: ${phase} ${Math.floor(frac * 100)}%\n`);
+      return;
+    }
+    if (done < total && this.io.now() - this.lastDraw < REDRAW_MS) return;
+    this.draw(`${task}: ${phase} ${this.bar(frac)} ${String(Math.floor(frac * 100)).padStart(3)}%`, true);
   }
 
   /** Starts `phase` of `task` (a package name such as `fastvlm-0.5b-vision`). */
@@ -70,10 +107,13 @@ export class Progress {
     }
     const due = first || done >= total || this.io.now() - this.lastDraw >= REDRAW_MS;
     if (!due) return;
+    this.draw(`${this.task}: weights ${this.bar(frac)} ${String(Math.floor(frac * 100)).padStart(3)}% ${formatBytes(done)} / ${formatBytes(total)}`, true);
+  }
+
+  private bar(frac: number): string {
     const width = Math.max(10, Math.min(40, (this.io.columns ?? 80) - 60));
     const fill = Math.round(frac * width);
-    const bar = `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}]`;
-    this.draw(`${this.task}: weights ${bar} ${String(Math.floor(frac * 100)).padStart(3)}% ${formatBytes(done)} / ${formatBytes(total)}`, true);
+    return `[${'#'.repeat(fill)}${'.'.repeat(width - fill)}]`;
   }
 
   /** Ends a task with a one-line result (kept on screen in both modes). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProgram } from '@fastvlm/graph';
-import { type FunctionReport, formatReport, functionStats } from './report.js';
+import { type FunctionReport, functionStats } from '@fastvlm/compiler';
+import { formatReport } from './report.js';
 
 const MIXED = `
 func main(%x: fp32[2,3,4], %ids: int32[5]) -> (%y, %n, %h) {
@@ -15,50 +16,6 @@ func main(%x: fp32[2,3,4], %ids: int32[5]) -> (%y, %n, %h) {
   %h = exp(x=%x) : fp32[2,3,4]
   return %y, %n, %h
 }`;
-
-describe('functionStats', () => {
-  it('counts op kinds, transposes, reshapes, ranks, the largest tensor and the fp16 share', () => {
-    const s = functionStats(parseProgram(MIXED).fn('main'));
-    expect(s.opCounts).toEqual({ add: 1, cast: 2, const: 1, exp: 1, mul: 1, reshape: 1, transpose: 2 });
-    expect(Object.keys(s.opCounts)).toEqual(['add', 'cast', 'const', 'exp', 'mul', 'reshape', 'transpose']);
-    expect(s.ops).toBe(8);
-    expect(s.consts).toBe(1);
-    expect(s.transposes).toBe(2);
-    expect(s.reshapes).toBe(1);
-    expect(s.highestRank).toBe(5);
-    // 24 fp32 elements (exp, the cast back) beat 24 fp16 ones; the first of equal size is kept.
-    expect(s.largestIntermediate).toEqual({ bytes: 96, value: 'y', op: 'cast', type: 'fp32[1,2,3,4,1]' });
-    // Float compute ops: transpose x2, mul, reshape (fp16) and exp (fp32); casts and the int add are not counted.
-    expect(s.floatOps).toBe(5);
-    expect(s.fp16Ops).toBe(4);
-    expect(s.fp16Share).toBeCloseTo(0.8, 12);
-  });
-
-  it('reports a null share for a function of integer ops only', () => {
-    const s = functionStats(
-      parseProgram(`
-func main(%i: int32[3]) -> (%j) {
-  %j = add(x=%i, y=%i) : int32[3]
-  return %j
-}`).fn('main'),
-    );
-    expect(s.fp16Share).toBeNull();
-    expect(s.largestIntermediate).toEqual({ bytes: 12, value: 'j', op: 'add', type: 'int32[3]' });
-    expect(s.highestRank).toBe(1);
-  });
-
-  it('counts an input rank even when no op has that rank', () => {
-    const s = functionStats(
-      parseProgram(`
-func main(%x: fp16[1,1,1,1,1,2]) -> (%y) {
-  %y = reshape(x=%x) {shape=[2]} : fp16[2]
-  return %y
-}`).fn('main'),
-    );
-    expect(s.highestRank).toBe(6);
-    expect(s.fp16Share).toBe(1);
-  });
-});
 
 describe('formatReport', () => {
   it('shows one row per function and op counts as before -> after', () => {

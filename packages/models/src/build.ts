@@ -35,6 +35,12 @@ export interface BuildOptions {
   readonly dtype?: FloatDType;
   /** Seed of the synthetic weights (default 0). */
   readonly seed?: number;
+  /**
+   * Channel order of the `images` input (default `rgb`, the order FastVLM was trained on). With
+   * `bgr` the vision function reverses the channels first (one strided slice), for an app or a
+   * Core ML image input that hands over B, G, R.
+   */
+  readonly imageChannels?: 'rgb' | 'bgr';
 }
 
 /** Resolved sizes of a build. */
@@ -90,13 +96,24 @@ export function checkDtype(dtype: FloatDType | undefined): FloatDType {
 }
 
 /** Builds one part into `store`. */
-function buildPart(part: ModelPart, config: FastVlmConfig, shapes: BuildShapes, store: WeightStore, dtype: FloatDType, mode: 'synthesize' | 'error', seed: number): Program {
+function buildPart(
+  part: ModelPart,
+  config: FastVlmConfig,
+  shapes: BuildShapes,
+  store: WeightStore,
+  dtype: FloatDType,
+  mode: 'synthesize' | 'error',
+  seed: number,
+  imageChannels: 'rgb' | 'bgr' = 'rgb',
+): Program {
   const g = graph({ weights: store, missingWeights: mode, seed, locations: false });
   if (part === 'vision') {
     const f = g.function('vision');
     const c: BuildCtx = { f, dtype };
     const R = shapes.resolution;
-    const images = f.input('images', 'fp32', [1, 3, R, R]);
+    const input = f.input('images', 'fp32', [1, 3, R, R]);
+    // B, G, R -> R, G, B: begin at channel 2 and walk back past channel 0 (end -(3 + 1)).
+    const images = imageChannels === 'bgr' ? f.slice(input, { begin: [0, 2, 0, 0], end: [1, -4, R, R], strides: [1, -1, 1, 1] }) : input;
     const x = dtype === 'fp32' ? images : f.cast(images, { dtype }).asRank(4);
     f.output({ image_features: projector(c, fastVitHd(c, x, config.vision), config.llm.hiddenSize) });
   } else {
@@ -181,6 +198,8 @@ export function buildFastVlm(config: string | FastVlmConfig, opts: BuildOptions 
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw modelError('E_MODEL_OPTION', `seed must be a non-negative safe integer, found ${String(seed)}`, { where: 'seed' });
   if (opts.weights !== undefined && !(opts.weights instanceof WeightStore)) throw modelError('E_MODEL_OPTION', 'weights must be a WeightStore', { where: 'weights' });
+  const channels = opts.imageChannels ?? 'rgb';
+  if (channels !== 'rgb' && channels !== 'bgr') throw modelError('E_MODEL_OPTION', `imageChannels must be 'rgb' or 'bgr', found ${JSON.stringify(channels)}`, { where: 'imageChannels' });
   if (opts.weights) checkWeights(opts.weights, parameterManifest(cfg, { parts, dtype }));
   const programs: { vision?: Program; llm?: Program } = {};
   for (const part of parts) {
@@ -188,7 +207,7 @@ export function buildFastVlm(config: string | FastVlmConfig, opts: BuildOptions 
     if (opts.weights) {
       for (const name of opts.weights.names()) if (isCheckpointName(name) && partOfTensor(name) === part) store.add(name, opts.weights.source(name));
     }
-    programs[part] = buildPart(part, cfg, shapes, store, dtype, opts.weights ? 'error' : 'synthesize', seed);
+    programs[part] = buildPart(part, cfg, shapes, store, dtype, opts.weights ? 'error' : 'synthesize', seed, channels);
   }
   return { config: cfg, dtype, ...shapes, ...programs };
 }

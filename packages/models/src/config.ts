@@ -72,7 +72,8 @@ export const SE_RATIO = 0.0625;
 /** LayerNorm epsilon of the attention blocks and BatchNorm epsilon of ConvFFN. */
 export const VISION_NORM_EPS = 1e-5;
 
-const FASTVITHD: VisionConfig = {
+/** FastViTHD (MobileCLIP's MCi3 image encoder), the vision tower of the FastVLM presets. */
+export const FASTVITHD: VisionConfig = {
   widths: [96, 192, 384, 768, 1536],
   depths: [2, 12, 24, 4, 2],
   mlpRatio: 4,
@@ -271,10 +272,12 @@ export function withLlm(config: FastVlmConfig, llm: Partial<LlmConfig>): FastVlm
 
 /**
  * A Hugging Face-style `config.json` object for `config` (the fields {@link loadCheckpoint}
- * reads), in the flat `llava_qwen2` layout of the released FastVLM checkpoints.
+ * reads), in the flat `llava_qwen2` layout of the released FastVLM checkpoints, with the vision
+ * tower's name (`mobileclip_l_1024`) when the tower is a known one ({@link VISION_TOWERS}).
  */
 export function hfConfigJson(config: FastVlmConfig): Record<string, unknown> {
   const l = config.llm;
+  const tower = visionTowerName(config.vision, config.defaults.resolution);
   return {
     architectures: ['LlavaQwen2ForCausalLM'],
     model_type: 'llava_qwen2',
@@ -289,5 +292,59 @@ export function hfConfigJson(config: FastVlmConfig): Record<string, unknown> {
     tie_word_embeddings: l.tieWordEmbeddings,
     mm_hidden_size: config.vision.outChannels,
     mm_projector_type: 'mlp2x_gelu',
+    ...(tower !== undefined ? { mm_vision_tower: tower } : {}),
   };
+}
+
+/** A vision tower a checkpoint's `mm_vision_tower` can name: `<prefix><resolution>`. */
+export interface VisionTower {
+  /** Name up to the resolution, e.g. `mobileclip_l_`. */
+  readonly prefix: string;
+  readonly vision: VisionConfig;
+  /** What it is, for messages and docs. */
+  readonly doc: string;
+}
+
+/**
+ * The towers `mm_vision_tower` may name. The released FastVLM checkpoints say `mobileclip_l_1024`
+ * (FastViTHD at 1024 x 1024); `fastvlm_test_tiny_<R>` is the tiny test tower of this toolkit, so
+ * tests can write checkpoints of the `tiny` preset.
+ */
+export const VISION_TOWERS: readonly VisionTower[] = [
+  { prefix: 'mobileclip_l_', vision: FASTVITHD, doc: 'FastViTHD (the MobileCLIP-L image encoder)' },
+  { prefix: 'fastvlm_test_tiny_', vision: CONFIGS.tiny.vision, doc: "the toolkit's tiny test tower" },
+];
+
+/** Field-by-field equality of two flat records (arrays compared by their elements). */
+function sameFields(a: object, b: object): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  const rec = (o: object, k: string): string => JSON.stringify((o as Record<string, unknown>)[k]);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && rec(a, k) === rec(b, k));
+}
+
+function sameVision(a: VisionConfig, b: VisionConfig): boolean {
+  return sameFields(a, b);
+}
+
+/** The `mm_vision_tower` name of a tower at `resolution`, or undefined for a tower no name describes. */
+export function visionTowerName(vision: VisionConfig, resolution: number): string | undefined {
+  const t = VISION_TOWERS.find((x) => sameVision(x.vision, vision));
+  return t ? `${t.prefix}${resolution}` : undefined;
+}
+
+/** Reads a tower name: the tower and the resolution it was trained at, or undefined when unknown. */
+export function parseVisionTower(name: string): { readonly tower: VisionTower; readonly resolution: number } | undefined {
+  for (const tower of VISION_TOWERS) {
+    if (!name.startsWith(tower.prefix)) continue;
+    const rest = name.slice(tower.prefix.length);
+    if (!/^[1-9][0-9]*$/.test(rest)) return undefined;
+    return { tower, resolution: Number(rest) };
+  }
+  return undefined;
+}
+
+/** True when two configurations describe the same network (names and build defaults aside). */
+export function sameArchitecture(a: FastVlmConfig, b: FastVlmConfig): boolean {
+  return sameVision(a.vision, b.vision) && sameFields(a.llm, b.llm);
 }

@@ -27,4 +27,4 @@ export {
   syntheticWeights,
 } from './build.js';
 export { type CountOptions, type ParameterCounts, countParameters } from './params.js';
-export { type LoadCheckpointOptions, type LoadedCheckpoint, loadCheckpoint } from './checkpoint.js';
+export { type LoadCheckpointOptions, type LoadedCheckpoint, type CheckpointConfig, CHECKPOINT_CONFIG_FIELDS, configFromCheckpoint, loadCheckpoint } from './checkpoint.js';

@@ -3,27 +3,30 @@
  * {@link CompileOptions}.
  * @module
  */
-import { type FloatDType } from '@fastvlm/graph';
-import { CONFIGS, MODEL_PARTS, type ModelPart, resolveConfig, visionStride } from '@fastvlm/models';
+import { type FloatDType, isFastVlmError } from '@fastvlm/graph';
+import { CONFIGS, type FastVlmConfig, MODEL_PARTS, type ModelPart, configFromCheckpoint, resolveConfig, visionStride } from '@fastvlm/models';
 import { DEFAULT_TARGET, TARGETS, type Target } from '@fastvlm/emit-coreml';
-import { PRESETS } from '@fastvlm/ane-passes';
+import { COMPRESS_GROUPS, COMPRESS_MODES, type CompressSpec, IMAGE_INPUT_MODES, type ImageInputMode, PRESET_NAMES, checkCompressTarget, parseCompressSpec } from '@fastvlm/compiler';
 import { type CommandSpec, Flags } from '../args.js';
-import { COMPRESS_GROUPS, COMPRESS_MODES, type CompressSpec, parseCompressSpec } from '../compress.js';
-import { checkCompressTarget } from '../compress-apply.js';
 import { usageError } from '../errors.js';
 
 /** The model presets the CLI compiles. */
 export const MODEL_NAMES: readonly string[] = Object.keys(CONFIGS);
 
 /** `--passes` values: `none` or a preset pipeline of @fastvlm/ane-passes. */
-export const PASS_CHOICES: readonly string[] = ['none', ...Object.keys(PRESETS)];
+export const PASS_CHOICES: readonly string[] = ['none', ...PRESET_NAMES];
 
-/** Validated options of a compile. */
-export interface CompileOptions {
-  /** A preset name (`fastvlm-0.5b`, `tiny`...). */
-  readonly model: string;
+/** Validated flags of a compile. */
+export interface CompileArgs {
+  /** A preset name (`fastvlm-0.5b`, `tiny`...); undefined with `--module`, or with a checkpoint whose config.json says. */
+  readonly model: string | undefined;
   /** A Hugging Face checkpoint directory; undefined = deterministic synthetic weights. */
   readonly checkpoint: string | undefined;
+  /** A user's module building a Program (`--module`), with the export to use. */
+  readonly module: string | undefined;
+  readonly exportName: string | undefined;
+  /** `--image-input`; undefined = the source's default (rgb for FastVLM's vision part). */
+  readonly imageInput: ImageInputMode | undefined;
   /** Seed of the synthetic weights. */
   readonly seed: number;
   /** Image side; undefined = the preset's default. */
@@ -44,18 +47,23 @@ export interface CompileOptions {
 /** The flags and help of `fastvlm compile`. */
 export const COMPILE_SPEC: CommandSpec = {
   name: 'compile',
-  summary: 'Compile FastVLM to Core ML .mlpackage files (one per part).',
-  usage: 'compile --model NAME --out DIR [options]',
+  summary: 'Compile FastVLM, or a model of your own, to Core ML .mlpackage files.',
+  usage: 'compile (--model NAME | --checkpoint DIR | --module FILE) --out DIR [options]',
   description: [
     'Builds the model, runs the optimization passes and writes one .mlpackage per part: <out>/<model>-vision.mlpackage (FastViTHD + projector: images -> image_features) and <out>/<model>-llm.mlpackage (Qwen2 with the functions embed (S token ids -> embeddings for prefill), embed_token (one token id -> the embedding for decode), prefill and decode in one iOS18 multifunction model that stores shared weights once). Multifunction models need ios18: for older targets the LLM is written as one package per function, <out>/<model>-llm-<function>.mlpackage.',
+    'With --checkpoint and no --model, the checkpoint\'s config.json says which model it is: the language model\'s sizes and the vision tower (mm_vision_tower, e.g. mobileclip_l_1024, which also gives the resolution). A config that matches no preset is built from its own numbers when the architecture is FastVLM\'s. --module FILE compiles the Program that a module of yours builds with the @fastvlm/graph DSL (its default export, or --export NAME: a Program or a function returning one) into <out>/<file name>.mlpackage; TypeScript modules load without a build step.',
+    'The vision part takes its image as a Core ML image (--image-input rgb, the default): an app passes a CVPixelBuffer of R x R and Core ML converts it on the device, with scale 1/255 and bias 0 (FastVLM\'s normalization). --image-input tensor keeps an fp32 [1, 3, R, R] multiarray.',
     'Without --checkpoint the weights are deterministic synthetic values (same seed, byte-identical packages). Precision fp16 (the Neural Engine computes in fp16) keeps fp32 at the boundary where it helps: the images input and the logits outputs are fp32; image features, embeddings and KV caches stay fp16. On ios15, which has no fp16 inputs or outputs, all of them are fp32.',
     'Progress goes to stderr (a bar on a terminal, plain lines otherwise); the summary to stdout.',
   ].join('\n\n'),
   positionals: [],
   flags: [
-    { name: 'model', kind: 'enum', metavar: 'NAME', values: MODEL_NAMES, required: true, doc: `Model preset: ${MODEL_NAMES.join(', ')}.` },
+    { name: 'model', kind: 'enum', metavar: 'NAME', values: MODEL_NAMES, doc: `Model preset: ${MODEL_NAMES.join(', ')}. Optional with --checkpoint (its config.json says).` },
     { name: 'out', kind: 'string', metavar: 'DIR', required: true, doc: 'Output directory (created if missing). An existing package is replaced atomically, and stays intact if the compile fails.' },
     { name: 'checkpoint', kind: 'string', metavar: 'DIR', doc: 'Hugging Face checkpoint directory (config.json + model.safetensors or shards). Default: synthetic weights.' },
+    { name: 'module', kind: 'string', metavar: 'FILE', doc: 'A module (.ts, .mts, .js, .mjs) whose export builds a Program with the DSL; compiled through the same pipeline and options.' },
+    { name: 'export', kind: 'string', metavar: 'NAME', doc: "The module's export to compile (default: its default export, or its only Program or function)." },
+    { name: 'image-input', kind: 'enum', values: IMAGE_INPUT_MODES, default: 'rgb (tensor with --module)', doc: 'The vision part\'s images input (with --module: every fp32 [1, 3, H, W] input): a Core ML RGB or BGR image of the input\'s size, scaled by 1/255 with bias 0 (the FastVLM network still reads R, G, B: bgr reverses the channels first), or tensor, an fp32 multiarray.' },
     { name: 'seed', kind: 'int', metavar: 'N', min: 0, default: '0', doc: 'Seed of the synthetic weights (not used with --checkpoint).' },
     { name: 'resolution', kind: 'int', metavar: 'N', default: '1024 (tiny: 128)', doc: 'Image side in pixels, a multiple of 64 (the encoder stride).' },
     { name: 'target', kind: 'enum', values: TARGETS, default: DEFAULT_TARGET, doc: 'Deployment target (Core ML specification 6..9).' },
@@ -77,6 +85,8 @@ export const COMPILE_SPEC: CommandSpec = {
     'fastvlm compile --model fastvlm-0.5b --out build/',
     'fastvlm compile --model fastvlm-0.5b --checkpoint ~/models/FastVLM-0.5B --passes ane --report --out build/',
     'fastvlm compile --model tiny --target ios17 --parts llm --out /tmp/tiny',
+    'fastvlm compile --checkpoint ~/models/FastVLM-0.5B --passes ane --out build/',
+    'fastvlm compile --module ./my-model.ts --passes ane --out build/',
   ],
 };
 
@@ -88,11 +98,11 @@ export interface ShapeFlags {
 }
 
 /**
- * Reads `--resolution`, `--context-length` and `--prefill-length` for `model`: the resolution
+ * Reads `--resolution`, `--context-length` and `--prefill-length` for `model` (a preset or a configuration): the resolution
  * must be a multiple of the encoder stride and the prefill length (given or default) at most
  * the context length (given or default); usage errors name the flag.
  */
-export function shapeFlags(model: string, f: Flags): ShapeFlags {
+export function shapeFlags(model: string | FastVlmConfig, f: Flags): ShapeFlags {
   const config = resolveConfig(model);
   const resolution = f.int('resolution');
   const stride = visionStride(config.vision);
@@ -114,21 +124,43 @@ export function shapeFlags(model: string, f: Flags): ShapeFlags {
   return { resolution, contextLength, prefillLength };
 }
 
+/** Flags that describe a FastVLM build, meaningless for a --module program. */
+const FASTVLM_FLAGS = ['checkpoint', 'parts', 'seed', 'resolution', 'context-length', 'prefill-length'] as const;
+
 /**
- * Validates parsed flags into {@link CompileOptions}: besides the kinds checked by the parser,
- * the resolution must be a multiple of the encoder stride and the prefill length at most the
- * context length (usage errors naming the flags).
+ * Validates parsed flags into {@link CompileArgs}: one source (`--model`, `--checkpoint` or
+ * `--module`), and besides the kinds checked by the parser, the resolution must be a multiple of
+ * the encoder stride and the prefill length at most the context length (usage errors naming the
+ * flags). A checkpoint without `--model` has its config.json read here, to check the sizes.
  */
-export function compileOptionsFromFlags(f: Flags): CompileOptions {
-  const model = f.str('model')!;
-  const { resolution, contextLength, prefillLength } = shapeFlags(model, f);
+export function compileArgsFromFlags(f: Flags): CompileArgs {
+  const model = f.str('model');
+  const checkpoint = f.str('checkpoint');
+  const module = f.str('module');
+  const exportName = f.str('export');
+  if (module !== undefined) {
+    if (model !== undefined) throw usageError('--module', 'compiles a program of your own; it cannot be combined with --model', { found: module });
+    for (const flag of FASTVLM_FLAGS) {
+      if (f.has(flag)) throw usageError(`--${flag}`, `applies to FastVLM models (--model, --checkpoint); a --module program has its own shapes and weights`, { found: flag });
+    }
+  } else {
+    if (exportName !== undefined) throw usageError('--export', 'names an export of a --module file; give --module FILE too', { found: exportName });
+    if (model === undefined && checkpoint === undefined) {
+      throw usageError('--model', `required by 'fastvlm compile' unless --checkpoint or --module is given (NAME); allowed: ${MODEL_NAMES.join(', ')}`);
+    }
+  }
+  const config: FastVlmConfig | undefined = model !== undefined ? resolveConfig(model) : checkpoint !== undefined ? configFromCheckpoint(checkpoint).config : undefined;
+  const { resolution, contextLength, prefillLength } = config ? shapeFlags(config, f) : { resolution: undefined, contextLength: undefined, prefillLength: undefined };
   const compressText = f.str('compress');
-  const compress = compressText !== undefined ? parseCompressSpec(compressText) : undefined;
+  const compress = compressText !== undefined ? asUsage(() => parseCompressSpec(compressText)) : undefined;
   const target = (f.str('target') ?? DEFAULT_TARGET) as Target;
-  if (compress) checkCompressTarget(compress, target);
+  if (compress) asUsage(() => checkCompressTarget(compress, target));
   return {
     model,
-    checkpoint: f.str('checkpoint'),
+    checkpoint,
+    module,
+    exportName,
+    imageInput: f.str('image-input') as ImageInputMode | undefined,
     seed: f.int('seed') ?? 0,
     resolution,
     contextLength,
@@ -143,4 +175,25 @@ export function compileOptionsFromFlags(f: Flags): CompileOptions {
     dumpIr: f.str('dump-ir'),
     out: f.str('out')!,
   };
+}
+
+/** The flag of an option of @fastvlm/compiler (`imageInput` -> `--image-input`). */
+export function flagOfOption(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** A compiler option error as a usage error under the flag's name; other errors as they are. */
+export function usageOf(e: unknown): unknown {
+  if (!isFastVlmError(e, 'E_COMPILE_OPTION')) return e;
+  const { option, reason, ...rest } = e.details;
+  return usageError(flagOfOption(String(option)), String(reason), rest);
+}
+
+/** Runs `f`, turning the compiler's option errors into usage errors under the flag's name. */
+export function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw usageOf(e);
+  }
 }

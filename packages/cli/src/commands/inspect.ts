@@ -23,7 +23,7 @@ import {
 import type { CommandSpec, Flags } from '../args.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatMillions, formatTable, groupDigits } from '../format.js';
-import { applyIoPrecision } from '../io-precision.js';
+import { applyIoPrecision } from '@fastvlm/compiler';
 import { MODEL_NAMES, shapeFlags } from './compile-spec.js';
 
 /** The flags and help of `fastvlm inspect`. */

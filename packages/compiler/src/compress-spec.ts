@@ -1,11 +1,12 @@
 /**
- * The `--compress` setting: a default scheme and per-group overrides, e.g.
- * `lut4`, `int8`, `lut4,lm_head=lut6` or `ffn=lut4,lm_head=lut6` (only those weights).
+ * The compression setting (`--compress` on the command line): a default scheme and per-group
+ * overrides, e.g. `lut4`, `int8`, `lut4,lm_head=lut6` or `ffn=lut4,lm_head=lut6` (only those
+ * weights). Errors are `E_COMPILE_OPTION` with `details.option` = `compress`.
  * @module
  */
-import { usageError } from './errors.js';
+import { optionError } from './errors.js';
 
-/** Weight compression schemes the CLI offers. */
+/** Weight compression schemes. */
 export const COMPRESS_MODES = ['lut4', 'lut6', 'int8', 'int4-block', 'none'] as const;
 
 /** A compression scheme; `none` keeps a group dense. */
@@ -35,7 +36,7 @@ export interface CompressRule {
   readonly mode: CompressMode;
 }
 
-/** A parsed `--compress` value. */
+/** A parsed compression setting. */
 export interface CompressSpec {
   /** The scheme of every weight no rule picks; undefined = only the rules' weights. */
   readonly default: CompressMode | undefined;
@@ -47,26 +48,26 @@ export interface CompressSpec {
 
 function parseMode(raw: string, where: string): CompressMode {
   if (!(COMPRESS_MODES as readonly string[]).includes(raw)) {
-    throw usageError('--compress', `unknown scheme '${raw}'${where}; allowed: ${COMPRESS_MODES.join(', ')}`, { found: raw, allowed: COMPRESS_MODES });
+    throw optionError('compress', `unknown scheme '${raw}'${where}; allowed: ${COMPRESS_MODES.join(', ')}`, { found: raw, allowed: COMPRESS_MODES });
   }
   return raw as CompressMode;
 }
 
 /**
- * Parses `--compress`: comma-separated items, each a scheme (the default, at most once) or
+ * Parses a compression setting: comma-separated items, each a scheme (the default, at most once) or
  * `SELECTOR=SCHEME` where SELECTOR is a group of {@link COMPRESS_GROUPS} or a weight-name
  * pattern (containing `.` or `*`).
  */
 export function parseCompressSpec(text: string): CompressSpec {
   const items = text.split(',').map((s) => s.trim());
-  if (items.some((s) => s === '')) throw usageError('--compress', `expected SCHEME[,SELECTOR=SCHEME...], found '${text}'`, { found: text });
+  if (items.some((s) => s === '')) throw optionError('compress', `expected SCHEME[,SELECTOR=SCHEME...], found '${text}'`, { found: text });
   let def: CompressMode | undefined;
   const rules: CompressRule[] = [];
   const seen = new Set<string>();
   for (const item of items) {
     const eq = item.indexOf('=');
     if (eq < 0) {
-      if (def !== undefined) throw usageError('--compress', `two default schemes ('${def}' and '${item}'); give one, and SELECTOR=SCHEME for the rest`, { found: text });
+      if (def !== undefined) throw optionError('compress', `two default schemes ('${def}' and '${item}'); give one, and SELECTOR=SCHEME for the rest`, { found: text });
       def = parseMode(item, '');
       continue;
     }
@@ -76,12 +77,12 @@ export function parseCompressSpec(text: string): CompressSpec {
     if (Object.prototype.hasOwnProperty.call(COMPRESS_GROUPS, selector)) patterns = COMPRESS_GROUPS[selector]!;
     else if (/^[A-Za-z0-9_.*]+$/.test(selector) && /[.*]/.test(selector)) patterns = [selector];
     else {
-      throw usageError('--compress', `unknown selector '${selector}'; groups: ${Object.keys(COMPRESS_GROUPS).join(', ')}, or a weight-name pattern such as 'model.layers.*.mlp.*'`, {
+      throw optionError('compress', `unknown selector '${selector}'; groups: ${Object.keys(COMPRESS_GROUPS).join(', ')}, or a weight-name pattern such as 'model.layers.*.mlp.*'`, {
         found: selector,
         allowed: Object.keys(COMPRESS_GROUPS),
       });
     }
-    if (seen.has(selector)) throw usageError('--compress', `selector '${selector}' is given twice`, { found: text });
+    if (seen.has(selector)) throw optionError('compress', `selector '${selector}' is given twice`, { found: text });
     seen.add(selector);
     rules.push({ selector, patterns, mode });
   }

@@ -1,6 +1,7 @@
 /**
  * The precision of function inputs and outputs. An fp16 build computes in fp16 throughout; at
- * the boundary the CLI keeps fp32 where that helps the app more than it costs:
+ * the boundary the pipeline keeps fp32 where that helps the app more than it costs. For FastVLM
+ * ({@link FP32_OUTPUTS} is its policy; other programs name their own outputs):
  *
  * - `images` (vision input) stays fp32: Core ML's pixel-buffer conversion and Apple's own
  *   export feed fp32, and the cast to fp16 is the model's first op;
@@ -16,8 +17,14 @@
 import { type DType, type Func, Op, type Program, Value, checkOp, getOp, verifyProgram } from '@fastvlm/graph';
 import type { Target } from '@fastvlm/emit-coreml';
 
-/** Outputs kept in fp32 by an fp16 build (see the module doc). */
+/** Outputs FastVLM keeps in fp32 in an fp16 build (see the module doc). */
 export const FP32_OUTPUTS: readonly string[] = ['logits'];
+
+/** Which fp16 function outputs become fp32 (with a cast inside the function). */
+export interface IoPrecisionPolicy {
+  /** Output names made fp32 (default {@link FP32_OUTPUTS}). */
+  readonly fp32Outputs?: readonly string[];
+}
 
 /** What {@link applyIoPrecision} changed. */
 export interface IoChange {
@@ -29,10 +36,10 @@ export interface IoChange {
 }
 
 /** The dtype a function input or output should have on `target`. */
-export function wantedIoDtype(kind: 'input' | 'output', name: string, dtype: DType, target: Target): DType {
+export function wantedIoDtype(kind: 'input' | 'output', name: string, dtype: DType, target: Target, policy: IoPrecisionPolicy = {}): DType {
   if (dtype !== 'fp16') return dtype;
   if (target === 'ios15') return 'fp32';
-  return kind === 'output' && FP32_OUTPUTS.includes(name) ? 'fp32' : 'fp16';
+  return kind === 'output' && (policy.fp32Outputs ?? FP32_OUTPUTS).includes(name) ? 'fp32' : 'fp16';
 }
 
 function freshNamer(fn: Func): (base: string) => string {
@@ -55,13 +62,13 @@ function castOp(x: Value, out: Value): Op {
  * {@link wantedIoDtype} picks, with a `cast` inside the function; names stay the same (the
  * function-internal value is renamed `<name>_fp16`). Returns the changes, in order.
  */
-export function applyIoPrecision(program: Program, target: Target): IoChange[] {
+export function applyIoPrecision(program: Program, target: Target, policy: IoPrecisionPolicy = {}): IoChange[] {
   const changes: IoChange[] = [];
   for (const fn of program.functions.values()) {
     const fresh = freshNamer(fn);
     let inserted = 0;
     fn.inputs.forEach((v, i) => {
-      const to = wantedIoDtype('input', v.name, v.type.dtype, target);
+      const to = wantedIoDtype('input', v.name, v.type.dtype, target, policy);
       if (to === v.type.dtype) return;
       const outer = new Value(v.name, { dtype: to, shape: v.type.shape });
       const from = v.type.dtype;
@@ -82,7 +89,7 @@ export function applyIoPrecision(program: Program, target: Target): IoChange[] {
         fn.body.outputs[j] = done;
         return;
       }
-      const to = wantedIoDtype('output', o.name, o.type.dtype, target);
+      const to = wantedIoDtype('output', o.name, o.type.dtype, target, policy);
       // A function input returned as an output keeps its type (renaming it would rename the input).
       if (to === o.type.dtype || o.producer === null) return;
       const from = o.type.dtype;

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FastVlmError } from '@fastvlm/graph';
-import { COMPRESS_MODES, matchesPattern, modeFor, parseCompressSpec } from './compress.js';
+import { COMPRESS_MODES, matchesPattern, modeFor, parseCompressSpec } from './compress-spec.js';
 
 function usage(text: string): string {
   try {
     parseCompressSpec(text);
   } catch (e) {
-    expect((e as FastVlmError).code).toBe('E_CLI_USAGE');
+    expect((e as FastVlmError).code).toBe('E_COMPILE_OPTION');
     return (e as FastVlmError).message;
   }
-  throw new Error(`expected a usage error for '${text}'`);
+  throw new Error(`expected an option error for '${text}'`);
 }
 
 /** Naive reference: `*` matches any run of characters, by trying every split. */
@@ -45,8 +45,8 @@ describe('parseCompressSpec', () => {
   });
 
   it('rejects malformed settings with the allowed values', () => {
-    expect(usage('lut5')).toBe(`E_CLI_USAGE: --compress: unknown scheme 'lut5'; allowed: ${COMPRESS_MODES.join(', ')}`);
-    expect(usage('ffn=lut5')).toBe(`E_CLI_USAGE: --compress: unknown scheme 'lut5' for 'ffn'; allowed: ${COMPRESS_MODES.join(', ')}`);
+    expect(usage('lut5')).toBe(`E_COMPILE_OPTION: compress: unknown scheme 'lut5'; allowed: ${COMPRESS_MODES.join(', ')}`);
+    expect(usage('ffn=lut5')).toBe(`E_COMPILE_OPTION: compress: unknown scheme 'lut5' for 'ffn'; allowed: ${COMPRESS_MODES.join(', ')}`);
     expect(usage('lut4,int8')).toContain("two default schemes ('lut4' and 'int8')");
     expect(usage('lut4,,ffn=int8')).toContain('expected SCHEME[,SELECTOR=SCHEME...]');
     expect(usage('mlp=lut4')).toContain("unknown selector 'mlp'; groups: ffn, attn, lm_head, embed, vision, projector");

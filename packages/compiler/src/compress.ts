@@ -1,5 +1,5 @@
 /**
- * Applies a `--compress` setting with the weight-compression passes of @fastvlm/ane-passes:
+ * Applies a compression setting with the weight-compression passes of @fastvlm/ane-passes:
  * `lut4` / `lut6` palettize (exact k-means, groups of 8 output channels from ios18, one table
  * per tensor before), `int8` quantizes per output channel (symmetric), `int4-block` per block
  * of 32 input channels (ios18). Weights of at most 2048 elements stay dense, as in
@@ -10,8 +10,8 @@
 import { type Program, type Value, isFastVlmError } from '@fastvlm/graph';
 import type { Target } from '@fastvlm/emit-coreml';
 import { type CompressionRules, type PaletteJob, type PalettizeSettings, type QuantizeSettings, palettizeProgram, precomputePalettes, quantizeProgram } from '@fastvlm/ane-passes';
-import { type CompressMode, type CompressSpec, modeFor } from './compress.js';
-import { usageError } from './errors.js';
+import { type CompressMode, type CompressSpec, modeFor } from './compress-spec.js';
+import { optionError } from './errors.js';
 
 /** Weights with at most this many elements stay dense (coremltools' default threshold). */
 export const COMPRESS_WEIGHT_THRESHOLD = 2048;
@@ -36,12 +36,12 @@ function modesOf(spec: CompressSpec): Exclude<CompressMode, 'none'>[] {
   return [...new Set(all)];
 }
 
-/** Throws a usage error when `target` cannot hold a scheme of `spec`. */
+/** Throws an `E_COMPILE_OPTION` error (option `compress`) when `target` cannot hold a scheme of `spec`. */
 export function checkCompressTarget(spec: CompressSpec, target: Target): void {
   for (const m of modesOf(spec)) {
     const min = MIN_TARGET[m];
     if (ORDER.indexOf(target) < ORDER.indexOf(min)) {
-      throw usageError('--compress', `${m} needs --target ${min} or newer (compressed weights are constexpr ops of ${min === 'ios18' ? 'iOS18' : 'iOS16'}); the target is ${target}`, { found: m, target });
+      throw optionError('compress', `${m} needs target ${min} or newer (compressed weights are constexpr ops of ${min === 'ios18' ? 'iOS18' : 'iOS16'}); the target is ${target}`, { found: m, target });
     }
   }
 }
