@@ -72,6 +72,8 @@ describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
     expect(Object.keys(v.functions!)).toEqual(['main']);
     expect(v.functions!['main']!.inputs).toEqual([{ name: 'images', dtype: 'fp32', shape: [1, 3, 1024, 1024] }]);
     expect(v.functions!['main']!.outputs.map((o) => [o.dtype, o.shape])).toEqual([['fp16', [1, 256, 896]]]);
+    // The default image form, as coremltools reads the model description: an RGB image.
+    expect(v.description!.input).toEqual([{ name: 'images', kind: 'imageType', shortDescription: '', width: 1024, height: 1024, colorSpace: 'RGB' }]);
     const l = reports.get(llm)!;
     expect(l.ok, l.error).toBe(true);
     expect(Object.keys(l.functions!).sort()).toEqual(['decode', 'embed', 'embed_token', 'prefill']);
@@ -125,6 +127,21 @@ describe.runIf(ready)('FastVLM-0.5B packages load in coremltools', () => {
     for (const p of [vision, llm]) expect(comparePackage(writtenModel(p), reports.get(p)).slice(0, 20), p).toEqual([]);
     rmSync(out, { recursive: true, force: true });
   }, 1_500_000);
+
+  it('the image input forms (tiny): bgr, and tensor on ios15 and ios18', async () => {
+    const bgr = join(work, 'image-bgr');
+    await compile(['--model', 'tiny', '--parts', 'vision', '--image-input', 'bgr', '--passes', 'ane', '--out', bgr]);
+    const paths = [join(bgr, 'tiny-vision.mlpackage')];
+    for (const target of ['ios15', 'ios18']) {
+      const dir = join(work, `image-tensor-${target}`);
+      await compile(['--model', 'tiny', '--parts', 'vision', '--image-input', 'tensor', '--target', target, '--out', dir]);
+      paths.push(join(dir, 'tiny-vision.mlpackage'));
+    }
+    const reports = checkPackages(paths, work);
+    expect(reports.get(paths[0]!)!.description!.input).toEqual([{ name: 'images', kind: 'imageType', shortDescription: '', width: 128, height: 128, colorSpace: 'BGR' }]);
+    for (const p of paths.slice(1)) expect(reports.get(p)!.description!.input, p).toEqual([{ name: 'images', kind: 'multiArrayType', shortDescription: '', shape: [1, 3, 128, 128], dataType: 'FLOAT32' }]);
+    for (const p of paths) expect(comparePackage(writtenModel(p), reports.get(p)).slice(0, 20), p).toEqual([]);
+  }, 600_000);
 
   it('with --compress: mixed schemes on ios18 and look-up tables on ios16 (tiny)', async () => {
     const a = join(work, 'compress-ios18');

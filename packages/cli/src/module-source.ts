@@ -33,7 +33,7 @@ const isBuilder = (v: unknown): boolean => v instanceof Program || typeof v === 
 
 /** The export to compile: `--export NAME`, else `default`, else the only Program or function. */
 function pickExport(mod: Record<string, unknown>, file: string, name: string | undefined): [string, unknown] {
-  const names = Object.keys(mod).filter((k) => k !== '__esModule');
+  const names = Object.keys(mod).filter((k) => k !== '__esModule').sort();
   if (name !== undefined) {
     if (!(name in mod)) throw usageError('--export', `${file} has no export '${name}'; its exports: ${names.join(', ') || 'none'}`, { found: name, allowed: names });
     return [name, mod[name]];
@@ -63,7 +63,10 @@ export async function loadModuleSource(file: string, exportName: string | undefi
   try {
     mod = await importModule(abs);
   } catch (e) {
-    throw cliError('E_CLI_MODULE', `${abs}: the module failed to load: ${e instanceof Error ? e.message : String(e)}`, { where: abs, cause: e });
+    const text = e instanceof Error ? e.message : String(e);
+    // A module outside a project that has our packages cannot import them.
+    const hint = /Cannot find (package|module) '@fastvlm\//.test(text) ? ' (the module imports @fastvlm packages: install them in its project, e.g. npm install @fastvlm/graph, or keep the file inside this repository)' : '';
+    throw cliError('E_CLI_MODULE', `${abs}: the module failed to load: ${text}${hint}`, { where: abs, cause: e });
   }
   const [key, value] = pickExport(mod, abs, exportName);
   const base = exportName ?? path.basename(abs).replace(/\.[^.]+$/, '');

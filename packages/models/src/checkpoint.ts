@@ -208,7 +208,9 @@ export function configFromCheckpoint(dir: string): CheckpointConfig {
   const wanted = { ...llm, tieWordEmbeddings: tie === true };
   const base = CONFIG_NAMES.map((n) => CONFIGS[n]).find((c) => sameArchitecture(c, { ...c, vision: tower.tower.vision, llm: { ...wanted, tieWordEmbeddings: c.llm.tieWordEmbeddings } }));
   const resolution = tower.resolution;
-  const defaults = base ? { ...base.defaults, resolution } : { resolution, contextLength: 1024, prefillLength: 512 };
+  // Sizes from the preset of the same network, else from the first preset with this tower.
+  const like = base ?? CONFIG_NAMES.map((n) => CONFIGS[n]).find((c) => sameArchitecture(c, { ...c, vision: tower.tower.vision }))!;
+  const defaults = { ...like.defaults, resolution };
   const name = base?.name ?? checkpointName(dir);
   const config = validateConfig({ name, vision: tower.tower.vision, llm: wanted, defaults });
   return { config, preset: base?.name, visionTower: String(towerName), fields: CHECKPOINT_CONFIG_FIELDS };

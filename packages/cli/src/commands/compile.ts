@@ -60,7 +60,7 @@ export async function runCompile(args: CompileArgs, io: CliIo): Promise<CompileR
 export function formatCompileSummary(result: CompileResult, args: Pick<CompileArgs, 'report'>): string {
   const rows = result.packages.map((p) => [
     p.package,
-    p.functions.length === 1 && p.sourceFunctions.length === 1 && p.functions[0] === 'main' ? `main (${p.sourceFunctions[0]})` : p.functions.join(', '),
+    p.functions.length === 1 && p.sourceFunctions.length === 1 && p.functions[0] === 'main' && p.sourceFunctions[0] !== 'main' ? `main (${p.sourceFunctions[0]})` : p.functions.join(', '),
     groupDigits(p.ops),
     groupDigits(p.parameters),
     formatBytes(p.weightBytes),
