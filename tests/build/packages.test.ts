@@ -3,7 +3,8 @@
  * load the built entry and expose the public API.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ const PROBES: Record<string, string> = {
   'packages/ane-passes': 'PassManager',
   'packages/emit-coreml': 'compileToMlPackage',
   'packages/models': 'buildFastVlm',
+  'packages/compiler': 'compile',
   'packages/cli': 'main',
 };
 
@@ -47,4 +49,17 @@ describe('package builds', () => {
       expect(readFileSync(join(dir, 'dist/index.d.ts'), 'utf8')).toContain(probe!);
     });
   }
+
+  it('the built fastvlm executable compiles a TypeScript --module in plain node (no tsx runner)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'fastvlm-build-module-'));
+    try {
+      const env = { ...process.env };
+      delete env.NODE_OPTIONS;
+      const stdout = execFileSync(process.execPath, [join(root, 'packages/cli/dist/main.js'), 'compile', '--module', join(root, 'examples/own-model/tiny-classifier.ts'), '--out', out], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect(stdout).toMatch(/^Compiled tiny-classifier for ios18 \(fp16, passes none\)/);
+      expect(existsSync(join(out, 'tiny-classifier.mlpackage', 'Manifest.json'))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
