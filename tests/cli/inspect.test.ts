@@ -131,7 +131,7 @@ describe('inspect a model name', () => {
     expect(info.parameters['projector']).toBe(3_557_120);
     const sig = info.functions.map((f) => `${f.part}/${f.function}(${f.inputs.map((i) => `${i.name}: ${i.type}`).join(', ')}) -> ${f.outputs.map((o) => `${o.name}: ${o.type}`).join(', ')}`);
     expect(sig).toEqual([
-      'vision/vision(images: fp32[1,3,1024,1024]) -> image_features: fp16[1,256,896]',
+      'vision/vision(images: image RGB 1024x1024) -> image_features: fp16[1,256,896]',
       'llm/embed(input_ids: int32[1,512]) -> embeddings: fp16[1,512,896]',
       'llm/embed_token(input_id: int32[1,1]) -> embedding: fp16[1,1,896]',
       'llm/prefill(embeddings: fp16[1,512,896]) -> logits: fp32[1,151936], key_cache: fp16[24,2,1024,64], value_cache: fp16[24,2,1024,64]',
@@ -145,7 +145,9 @@ describe('inspect a model name', () => {
     expect(r.stdout).toMatch(new RegExp(`^llm \\(Qwen2\\) +${qwen2Params(64, 2, 4, 2, 16, 96, 128).toLocaleString('en-US')} `, 'm'));
     expect(r.stdout).toMatch(/^vision \(FastViTHD\) +[\d,]+ +[\d.]+ M +with the unused CLIP head$/m);
     expect(r.stdout).toContain('Functions at resolution 192 (9 image tokens), context 32, prefill 8, fp16, ios15:');
-    expect(r.stdout).toContain('  vision/vision(images: fp32[1,3,192,192])\n      -> image_features: fp32[1,9,64]\n');
+    expect(r.stdout).toContain('  vision/vision(images: image RGB 192x192)\n      -> image_features: fp32[1,9,64]\n');
+    const tensorForm = await run(['inspect', 'tiny', '--resolution', '192', '--image-input', 'tensor']);
+    expect(tensorForm.stdout).toContain('  vision/vision(images: fp32[1,3,192,192])\n');
     expect(r.stdout).toContain('  llm/prefill(embeddings: fp32[1,8,64])\n      -> logits: fp32[1,128], key_cache: fp32[2,2,32,16], value_cache: fp32[2,2,32,16]\n');
   });
 });

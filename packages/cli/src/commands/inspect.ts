@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type FloatDType, fmtType } from '@fastvlm/graph';
+import { type FloatDType, type Value, fmtType } from '@fastvlm/graph';
 import { CONFIGS, MODEL_PARTS, buildFastVlm, countParameters, resolveConfig } from '@fastvlm/models';
 import {
   ArrayDataType,
@@ -23,7 +23,7 @@ import {
 import type { CommandSpec, Flags } from '../args.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatMillions, formatTable, groupDigits } from '../format.js';
-import { applyIoPrecision } from '@fastvlm/compiler';
+import { IMAGE_INPUT_MODES, type ImageInputMode, applyIoPrecision, imageInputOptions } from '@fastvlm/compiler';
 import { MODEL_NAMES, shapeFlags } from './compile-spec.js';
 
 /** The flags and help of `fastvlm inspect`. */
@@ -43,6 +43,7 @@ export const INSPECT_SPEC: CommandSpec = {
     { name: 'prefill-length', kind: 'int', metavar: 'N', doc: 'Model names only: prefill length for the signatures.' },
     { name: 'precision', kind: 'enum', values: ['fp16', 'fp32'], doc: 'Model names only: precision for the signatures. Default: fp16.' },
     { name: 'target', kind: 'enum', values: TARGETS, doc: `Model names only: target for the signatures (I/O precision depends on it). Default: ${DEFAULT_TARGET}.` },
+    { name: 'image-input', kind: 'enum', values: IMAGE_INPUT_MODES, doc: 'Model names only: the form of the vision input, as for compile. Default: rgb.' },
   ],
   examples: ['fastvlm inspect build/fastvlm-0.5b-llm.mlpackage', 'fastvlm inspect fastvlm-0.5b --json'],
 };
@@ -266,6 +267,8 @@ export interface InspectModelOptions {
   readonly prefillLength?: number;
   readonly precision?: FloatDType;
   readonly target?: Target;
+  /** The form of the vision input (default rgb, as compile writes it). */
+  readonly imageInput?: ImageInputMode;
 }
 
 /** Parameter counts and function signatures of a model preset. */
@@ -286,11 +289,17 @@ export function inspectModel(name: string, opts: InspectModelOptions = {}): Mode
   for (const part of MODEL_PARTS) {
     const program = built[part]!;
     applyIoPrecision(program, target);
+    // What compile declares: the vision input as an image unless --image-input tensor.
+    const images = part === 'vision' ? imageInputOptions(['images'], opts.imageInput, 'rgb') : {};
+    const typeOf = (v: Value): string => {
+      const img = images[v.name]?.image;
+      return img ? `image ${img.colorLayout} ${v.type.shape[3]}x${v.type.shape[2]}` : fmtType(v.type);
+    };
     for (const fn of program.functions.values()) {
       functions.push({
         part,
         function: fn.name,
-        inputs: fn.inputs.map((v) => ({ name: v.name, type: fmtType(v.type) })),
+        inputs: fn.inputs.map((v) => ({ name: v.name, type: typeOf(v) })),
         outputs: fn.outputs.map((v) => ({ name: v.name, type: fmtType(v.type) })),
       });
     }
@@ -385,6 +394,7 @@ export function runInspect(what: string, f: Flags): string {
     ...(pre !== undefined ? { prefillLength: pre } : {}),
     ...(f.str('precision') !== undefined ? { precision: f.str('precision') as FloatDType } : {}),
     ...(f.str('target') !== undefined ? { target: f.str('target') as Target } : {}),
+    ...(f.str('image-input') !== undefined ? { imageInput: f.str('image-input') as ImageInputMode } : {}),
   });
   return json ? `${JSON.stringify(info, null, 2)}\n` : formatModelInfo(info);
 }
