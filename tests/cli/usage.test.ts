@@ -114,7 +114,7 @@ const BAD: [string[], string][] = [
   [['inspect', 'tiny', '--resolution', '100'], 'error E_CLI_USAGE: --resolution: 100 is not a multiple of 64 (the encoder stride); try 64 or 128'],
   [['inspect', 'tiny', '--target', 'ios9'], "error E_CLI_USAGE: --target: unknown value 'ios9'; allowed: ios15, ios16, ios17, ios18 (did you mean 'ios15'?)"],
   [['inspect', 'some/dir.mlpackage', '--resolution', '128'], "error E_CLI_USAGE: --resolution: applies to model names only, not to a package ('some/dir.mlpackage')"],
-  [['inspect', 'tiny', '--jsn'], "error E_CLI_USAGE: --jsn: unknown flag of 'fastvlm inspect' (did you mean --json?); flags: --json, --resolution, --context-length, --prefill-length, --precision, --target, --help, --verbose"],
+  [['inspect', 'tiny', '--jsn'], "error E_CLI_USAGE: --jsn: unknown flag of 'fastvlm inspect' (did you mean --json?); flags: --json, --resolution, --context-length, --prefill-length, --precision, --target, --image-input, --help, --verbose"],
 ];
 
 describe('bad command lines exit with status 2 and name the flag and the allowed values', () => {
