@@ -3,7 +3,9 @@
  * - `packages/graph/src/builder/ops.generated.ts`: one typed method per op (positional tensor
  *   inputs in definition order, attributes as a typed options object, TSDoc from the op's docs,
  *   output dtype and rank from each output's `typing`), written with ts-morph;
- * - `docs/ops.md`: the op reference page.
+ * - `docs/ops.md`: the op reference page;
+ * - from the ane-bench result schema (packages/ane-passes/src/measure/ane-bench.schema.json):
+ *   its TypeScript types and the Swift Codable types inside tools/ane-bench/ane-bench.swift.
  *
  * `tsx scripts/codegen.ts` writes the files; `--check` regenerates them in memory and exits
  * non-zero, naming each stale file, when the files on disk differ.
@@ -15,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { IndentationText, NewLineKind, Project, QuoteKind, Scope, type MethodDeclarationStructure, type OptionalKind, type ParameterDeclarationStructure, type PropertySignatureStructure, type TypeParameterDeclarationStructure } from 'ts-morph';
 // The package entry registers every op, wherever it is defined.
 import { FastVlmError, allOps, type AttrSpec, type InputSpec, type OpDef, type OutputTyping } from '../packages/graph/src/index.js';
+import type { JsonSchema } from '../packages/ane-passes/src/measure/json-schema.js';
+import { replaceSwiftRegion, schemaToSwift, schemaToTypeScript } from './schema-codegen.js';
 
 /** Repository root (this file lives in `scripts/`). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -22,6 +26,11 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the generated files go, relative to the repository root. */
 export const GENERATED_TS = 'packages/graph/src/builder/ops.generated.ts';
 export const GENERATED_DOCS = 'docs/ops.md';
+
+/** The measurement schema and the files generated from it. */
+export const BENCH_SCHEMA = 'packages/ane-passes/src/measure/ane-bench.schema.json';
+export const GENERATED_BENCH_TS = 'packages/ane-passes/src/measure/bench-types.generated.ts';
+export const BENCH_SWIFT = 'tools/ane-bench/ane-bench.swift';
 
 /** A generated file: repository-relative path and exact content. */
 export interface GeneratedFile {
@@ -410,10 +419,14 @@ export function generateOpsDoc(defs: readonly OpDef[]): string {
 }
 
 /** Every generated file, from the ops registered now. */
-export function generateFiles(defs: readonly OpDef[] = allOps()): GeneratedFile[] {
+export function generateFiles(defs: readonly OpDef[] = allOps(), root: string = REPO_ROOT): GeneratedFile[] {
+  const schema = JSON.parse(readFileSync(join(root, BENCH_SCHEMA), 'utf8')) as JsonSchema;
+  const swift = readFileSync(join(root, BENCH_SWIFT), 'utf8');
   return [
     { path: GENERATED_TS, content: generateOpsSource(defs) },
     { path: GENERATED_DOCS, content: generateOpsDoc(defs) },
+    { path: GENERATED_BENCH_TS, content: schemaToTypeScript(schema, BENCH_SCHEMA) },
+    { path: BENCH_SWIFT, content: replaceSwiftRegion(swift, schemaToSwift(schema, BENCH_SCHEMA), BENCH_SWIFT) },
   ];
 }
 

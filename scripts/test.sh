@@ -9,5 +9,7 @@ echo "== typecheck"
 npx tsc -p tsconfig.tests.json --noEmit
 echo "== python venv for the external oracles"
 bash scripts/ensure-venv.sh
+echo "== swift parser for the on-device harness's syntax check"
+bash scripts/ensure-swift-parser.sh
 echo "== vitest"
 npx vitest run "$@"

@@ -75,10 +75,10 @@ const OUT = ['--out', '/nonexistent-never-created'];
 
 /** Every bad command line, with the exact first line of its error. */
 const BAD: [string[], string][] = [
-  [[], "error E_CLI_USAGE: fastvlm: missing command; commands: compile, inspect"],
-  [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect"],
-  [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect"],
-  [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect"],
+  [[], "error E_CLI_USAGE: fastvlm: missing command; commands: compile, inspect, measure"],
+  [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect, measure"],
+  [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect, measure"],
+  [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect, measure"],
   [['compile', ...OUT], "error E_CLI_USAGE: --model: required by 'fastvlm compile' unless --checkpoint or --module is given (NAME); allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny"],
   [['compile', '--model', 'tiny'], "error E_CLI_USAGE: --out: required by 'fastvlm compile' (DIR)"],
   [['compile', '--model', 'fastvlm-3b', ...OUT], "error E_CLI_USAGE: --model: unknown value 'fastvlm-3b'; allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny (did you mean 'fastvlm-7b'?)"],

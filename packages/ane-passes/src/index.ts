@@ -46,3 +46,4 @@ export { chunkAttention } from './passes/chunk-attention.js';
 export { rmsNormForAne } from './passes/rms-norm-for-ane.js';
 export { toFp16 } from './passes/to-fp16.js';
 export * from './compress/index.js';
+export * from './measure/index.js';

@@ -1,5 +1,5 @@
 /**
- * The `fastvlm` command: dispatches to `compile` and `inspect`, prints help, and turns every
+ * The `fastvlm` command: dispatches to `compile`, `inspect` and `measure`, prints help, and turns every
  * error into one line on stderr and an exit status: 0 success, 1 a failure of the toolkit
  * (`error E_CODE: message`), 2 a usage mistake.
  * @module
@@ -9,12 +9,13 @@ import { type CommandSpec, Flags, closest, commandHelp, parseCommandLine } from 
 import { COMPILE_SPEC, compileArgsFromFlags } from './commands/compile-spec.js';
 import { formatCompileSummary, runCompile } from './commands/compile.js';
 import { INSPECT_SPEC, runInspect } from './commands/inspect.js';
+import { MEASURE_SPEC, runMeasure } from './commands/measure.js';
 import { describeCliError, isUsageError, usageError } from './errors.js';
 import { type CliIo, processIo } from './io.js';
 import { CLI_VERSION } from './version.js';
 
 /** The commands, in help order. */
-export const COMMANDS: readonly CommandSpec[] = [COMPILE_SPEC, INSPECT_SPEC];
+export const COMMANDS: readonly CommandSpec[] = [COMPILE_SPEC, INSPECT_SPEC, MEASURE_SPEC];
 
 /** Exit statuses of {@link main}. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -51,6 +52,10 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], io: CliIo)
     const args = compileArgsFromFlags(flags);
     const result = await runCompile(args, io);
     io.stdout(formatCompileSummary(result, args));
+    return EXIT.ok;
+  }
+  if (spec === MEASURE_SPEC) {
+    io.stdout(runMeasure(parsed.positionals, flags));
     return EXIT.ok;
   }
   io.stdout(runInspect(parsed.positionals[0]!, flags));

@@ -24,6 +24,7 @@ export {
 export { COMPILE_SPEC, MODEL_NAMES, PASS_CHOICES, type CompileArgs, type ShapeFlags, compileArgsFromFlags, shapeFlags, flagOfOption } from './commands/compile-spec.js';
 export { runCompile, formatCompileSummary } from './commands/compile.js';
 export { loadModuleSource } from './module-source.js';
+export { MEASURE_SPEC, runMeasure } from './commands/measure.js';
 export {
   INSPECT_SPEC,
   type FeatureInfo,
