@@ -7,9 +7,10 @@ import { runOp } from '../interpret/run-op.js';
 import type { Attrs, TensorType } from '../ir/types.js';
 import { type Tensor, tensor } from '../tensor.js';
 import { fillTensor } from '../testing/arb.js';
-import { count, errorCode, ravel, unravel } from '../testing/naive-ref.js';
+import { count, ravel, unravel } from '../testing/naive-ref.js';
 import { getOp } from './registry.js';
 import { checkOp } from './validate.js';
+import { errorCode } from '../testing/errors.js';
 
 const run1 = (kind: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): Tensor => runOp(kind, inputs, attrs)[0]!;
 const infer = (kind: string, inputs: Record<string, TensorType>, attrs: Attrs = {}): TensorType => checkOp(getOp(kind), inputs, attrs).outputs[0]!;

@@ -48,6 +48,13 @@ export function fastVlmError(fn: () => unknown, code?: string, what = 'the call'
   return asFastVlmError(thrown(fn, what), code, `what ${what} threw`);
 }
 
+/** {@link fastVlmError} with `code` whose message mentions each of `mentions`. */
+export function expectCode(fn: () => unknown, code: string, ...mentions: readonly string[]): FastVlmError {
+  const e = fastVlmError(fn, code);
+  for (const m of mentions) expect(e.message, `message of ${code}`).toContain(m);
+  return e;
+}
+
 /** The FastVlmError `p` rejected with (with `code`, when given); fails clearly on anything else. */
 export async function fastVlmRejection(p: Promise<unknown> | (() => Promise<unknown>), code?: string, what = 'the promise'): Promise<FastVlmError> {
   return asFastVlmError(await rejection(p, what), code, `what ${what} rejected with`);
