@@ -19,6 +19,7 @@ import { storeFor } from '../testing/support.js';
 import { palettizeProgram, palettizeRulesFromOptions, palettizeWeights } from './palettize-pass.js';
 import { quantizeProgram, quantizeRulesFromOptions, quantizeWeights } from './quantize-pass.js';
 import { fastVlmError } from '../../../graph/src/testing/errors.js';
+import { lcg32, uniform } from '../../../graph/src/testing/rng.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 const PASSES = { 'palettize-weights': palettizeWeights, 'quantize-weights': quantizeWeights } as const;
@@ -51,12 +52,11 @@ function counted(t: Tensor): WeightSource & { reads: number } {
 }
 
 function seeded(shape: number[], dtype: 'fp16' | 'fp32', seed: number): Tensor {
-  let s = seed >>> 0 || 1;
+  const next = uniform(seed >>> 0 || 1, lcg32);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const v = (s / 4294967296 - 0.5) * 0.2;
+    const v = (next() - 0.5) * 0.2;
     data[i] = dtype === 'fp16' ? roundToFp16(v) : Math.fround(v);
   }
   return { dtype, shape, data };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DType, FastVlmError, Func, FunctionBuilder, Op, Program, Value, WeightStore, registerOps, syntheticSource, tensor } from '@fastvlm/graph';
+import { type DType, FastVlmError, Func, FunctionBuilder, Op, Program, Value, WeightStore, registerOps, syntheticSource } from '@fastvlm/graph';
 import { arbProgram } from '../../../graph/src/testing/random-graph.js';
 import { encodeModel } from '../proto/codec.js';
 import type { MilOperation } from '../proto/mil-types.js';
@@ -398,8 +398,17 @@ describe('weights in lowering', () => {
     }
     const plan = lowerProgramPlan(p, { target: 'ios18' });
     expect(plan.blobs.map((b) => [b.key, b.refs.length, b.byteLength])).toEqual([['w:big', 2, 64]]);
-    const small = Object.values(plan.model.mlProgram!.functions!)[0]!.blockSpecializations!.CoreML8!.operations!.find((o) => opName(o) === 'small')!;
-    expect(small.attributes!.val!.immediateValue!.tensor!.floats!.values).toEqual(store.read('small').data);
-    expect(() => tensor('fp32', [1], [0])).not.toThrow();
+    // In both functions: 'small' inline with the store's values, 'big' a reference to the blob.
+    const fns = Object.entries(plan.model.mlProgram!.functions!);
+    expect(fns.map(([n]) => n)).toEqual(['a', 'b']);
+    for (const [name, fn] of fns) {
+      const ops = fn.blockSpecializations!.CoreML8!.operations!;
+      const small = ops.find((o) => opName(o) === 'small')!;
+      expect(small.attributes!.val!.immediateValue!.tensor!.floats!.values, name).toEqual(store.read('small').data);
+      expect(small.attributes!.val!.blobFileValue, name).toBeUndefined();
+      const big = ops.find((o) => opName(o) === 'big')!;
+      expect(big.attributes!.val!.immediateValue, name).toBeUndefined();
+      expect(big.attributes!.val!.blobFileValue, name).toBeDefined();
+    }
   });
 });
