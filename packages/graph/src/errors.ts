@@ -28,6 +28,7 @@ export const GraphErrorCodes = {
   E_INPUT: 'an input is missing, unknown, or of the wrong arity',
   E_OP_UNKNOWN: 'no op of that name is registered',
   E_OP_DUPLICATE: 'an op of that name is already registered',
+  E_OP_INVALID: 'an op definition is malformed (a trait missing or invalid)',
   E_VERIFY: 'the program violates an IR invariant',
   E_PARSE: 'the IR text has a syntax or reference error',
   E_INTERPRET: 'the interpreter could not evaluate an op',

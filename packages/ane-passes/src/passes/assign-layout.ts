@@ -36,14 +36,13 @@ import {
   targetLayout,
   transposeLayout,
 } from './layout.js';
-import { BINARY_ELEMENTWISE, UNARY_ELEMENTWISE } from './sink-transposes.js';
+import { isDataMovement, layoutTrait } from '../ir/traits.js';
 
 /** Slice end meaning "to the end of the axis". */
 const TO_END = 2147483647;
 
-const ELEMENTWISE = new Set<string>([...UNARY_ELEMENTWISE, ...BINARY_ELEMENTWISE, 'select']);
-const AXIS_OPS = new Set(['softmax', 'reduce_mean', 'reduce_sum', 'reduce_max', 'layer_norm', 'rms_norm', 'concat', 'split', 'slice']);
-const ABSORBED = new Set(['transpose', 'squeeze', 'expand_dims', 'reshape']);
+/** The ops with the `axes` layout trait whose attributes this pass remaps (see axisOp). */
+export const AXIS_RULE_KINDS: ReadonlySet<string> = new Set(['softmax', 'reduce_mean', 'reduce_sum', 'reduce_max', 'layer_norm', 'rms_norm', 'concat', 'split', 'slice']);
 
 /** Options of `assign-layout`. */
 export interface AssignLayoutOptions {
@@ -91,9 +90,10 @@ function regroupUnits(l: Layout, inShape: readonly Dim[], outShape: readonly Dim
 function classify(op: Op): 'elementwise' | 'axis' | 'absorbed' | 'native' {
   const ins = op.inputValues();
   if (op.kind === 'const' || ins.length === 0 || ins.every(isConstValue)) return 'native';
-  if (ELEMENTWISE.has(op.kind)) return 'elementwise';
-  if (AXIS_OPS.has(op.kind)) return 'axis';
-  if (ABSORBED.has(op.kind) && (op.kind !== 'reshape' || isUnitReshape(op))) return 'absorbed';
+  const layout = layoutTrait(op.kind);
+  if (layout === 'elementwise') return 'elementwise';
+  if (layout === 'axes' && AXIS_RULE_KINDS.has(op.kind)) return 'axis';
+  if (isDataMovement(op.kind) && (op.kind !== 'reshape' || isUnitReshape(op))) return 'absorbed';
   return 'native';
 }
 

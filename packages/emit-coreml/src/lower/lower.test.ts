@@ -250,6 +250,7 @@ describe('unsupported ops and dtypes are coded errors naming the op and the lowe
     registerOps({
       name: 'test_unlowerable',
       family: 'test',
+      traits: { layout: 'fixed', commutative: false },
       doc: 'identity, test only',
       inputs: [{ name: 'x', dtypes: ['fp32'], doc: 'x' }],
       attrs: [],
