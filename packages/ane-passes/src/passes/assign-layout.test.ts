@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Value } from '@fastvlm/graph';
+import { type Attrs, type Op, type Value, allOps } from '@fastvlm/graph';
 import { PassManager } from '../manager.js';
 import { TestFn, countKinds, expectSameOutputs, goldenTests, seeded } from '../testing/support.js';
-import { targetLayout } from './layout.js';
+import { type Layout, identityLayout, targetLayout } from './layout.js';
+import { AXIS_RULE_KINDS } from './assign-layout.js';
+import { type Form, type RuleContext, ruleFor } from './assign-layout-rules.js';
 
 const STEPS = ['relu', 'exp', 'add-const', 'add-input', 'mul-row', 'softmax', 'softmax-0', 'reduce-keep', 'reduce-drop', 'slice', 'concat', 'transpose', 'squeeze-expand', 'layer_norm', 'split', 'cast'] as const;
 
@@ -157,5 +159,54 @@ describe('assign-layout', () => {
     const ops = q.fn('main').body.ops.filter((o) => ['relu', 'softmax', 'layer_norm', 'mul', 'exp', 'add', 'neg'].includes(o.kind));
     expect(ops.length).toBe(7);
     for (const op of ops) expect(op.outputs[0]!.type.shape).toEqual([1, 2, 1, 3]);
+  });
+
+  it('every op with the axes trait has a rule, but einsum and pad (they bound regions)', () => {
+    const axesOps = allOps().filter((d) => d.traits.layout === 'axes').map((d) => d.name);
+    expect(axesOps.filter((k) => !AXIS_RULE_KINDS.has(k))).toEqual(['einsum', 'pad']);
+  });
+
+  it("each data-movement rule's demand is the inverse of its emit, up to where size-1 axes sit (property)", () => {
+    // Forward through the rule with a stub emitter: x has layout `inLayout`, emit records the form.
+    const forward = (op: Op, inLayout: Layout): Layout | undefined => {
+      let got: Form | undefined;
+      const cx = {
+        formOf: (v: Value): Form => ({ layout: inLayout, value: v }),
+        target: (r: number) => identityLayout(r),
+        setForm: (_v: Value, f: Form) => (got = f),
+        countConversion: () => undefined,
+        builder: () => {
+          throw new Error('needs a physical expand_dims');
+        },
+      } as unknown as RuleContext;
+      try {
+        ruleFor(op)!.emit(cx, op);
+      } catch {
+        return undefined;
+      }
+      return got?.layout;
+    };
+    fc.assert(
+      fc.property(fc.constantFrom('transpose', 'squeeze', 'expand_dims', 'reshape'), fc.boolean(), fc.nat(), (kind, extraSlot, k) => {
+        const t = new TestFn();
+        const x = t.input('x', 'fp32', [2, 1, 3]);
+        const attrs: Attrs = kind === 'transpose' ? { perm: [[2, 0, 1], [1, 0, 2], [0, 2, 1]][k % 3]! } : kind === 'squeeze' ? { axes: [1] } : kind === 'expand_dims' ? { axes: [k % 4] } : { shape: [2, 3, 1] };
+        const y = t.op(kind, { x }, attrs);
+        const op = y.producer!;
+        // A drawn output layout: a permutation of the output's axes, maybe with a unit slot.
+        const shape = y.type.shape;
+        const pool = [...shape.keys(), ...(extraSlot ? [-1] : [])];
+        const out: number[] = [];
+        for (let q = k; pool.length > 0; q = Math.floor(q / (pool.length + 1))) out.push(pool.splice(q % pool.length, 1)[0]!);
+        const want = ruleFor(op)!.demand(op, x, out);
+        if (want === undefined) return; // no input layout yields it (no unit slot for a dropped axis)
+        // Size-1 axes may land in another unit slot: the same physical data order either way.
+        const core = (l: readonly number[]): number[] => l.map((a) => (a < 0 || shape[a] === 1 ? -1 : a));
+        const got = forward(op, want);
+        expect(got, `${kind} ${JSON.stringify(attrs)}: demand [${want}] for [${out}]`).toBeDefined();
+        expect(core(got!), `${kind} ${JSON.stringify(attrs)}: demand [${want}] for [${out}]`).toEqual(core(out));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
