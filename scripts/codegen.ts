@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IndentationText, NewLineKind, Project, QuoteKind, Scope, type MethodDeclarationStructure, type OptionalKind, type ParameterDeclarationStructure, type PropertySignatureStructure, type TypeParameterDeclarationStructure } from 'ts-morph';
 // The package entry registers every op, wherever it is defined.
-import { FastVlmError, allOps, type AttrSpec, type InputSpec, type OpDef, type OutputTyping } from '../packages/graph/src/index.js';
+import { FastVlmError, LAYOUT_TRAITS, allOps, type AttrSpec, type InputSpec, type OpDef, type OutputTyping } from '../packages/graph/src/index.js';
 import type { JsonSchema } from '../packages/ane-passes/src/measure/json-schema.js';
 import { replaceSwiftRegion, schemaToSwift, schemaToTypeScript } from './schema-codegen.js';
 
@@ -382,6 +382,11 @@ export function generateOpsDoc(defs: readonly OpDef[]): string {
     '`broadcast:NAME` (dtype of input NAME, the largest rank), `bool-broadcast`, `rank:N`, `attr-dtype:ATTR` (dtype from an attribute) or `dynamic` (rank known',
     'only at run time).',
     '',
+    'Each op states its traits, the facts passes read instead of keeping kind lists of their own:',
+    '`commutative` (`op(x, y) = op(y, x)`) and a layout trait, one of:',
+    '',
+    ...Object.entries(LAYOUT_TRAITS).map(([k, doc]) => `- \`${k}\`: ${doc}`),
+    '',
     '## Contents',
     '',
   ];
@@ -389,7 +394,8 @@ export function generateOpsDoc(defs: readonly OpDef[]): string {
     lines.push(`- **${fam}**: ${defs.filter((d) => d.family === fam).map((d) => `[\`${d.name}\`](#${d.name.replace(/[^a-z0-9_-]/gi, '').toLowerCase()})`).join(', ')}`);
   }
   for (const def of defs) {
-    lines.push('', `## ${def.name}`, '', `Family: \`${def.family}\`. DSL: ${dslCall(def)}.`, '', def.doc.replace(/\r?\n/g, ' ').trim(), '');
+    const traits = `Traits: layout \`${def.traits.layout}\`${def.traits.commutative ? ', commutative' : ''}.`;
+    lines.push('', `## ${def.name}`, '', `Family: \`${def.family}\`. DSL: ${dslCall(def)}. ${traits}`, '', def.doc.replace(/\r?\n/g, ' ').trim(), '');
     if (def.inputs.length) {
       lines.push('**Inputs**', '', '| name | dtypes | rank | required | doc |', '|---|---|---|---|---|');
       for (const i of def.inputs) {

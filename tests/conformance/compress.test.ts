@@ -17,6 +17,7 @@ import { COMPRESSED_OPS, palettizeProgram, palettizeRulesFromOptions, quantizePr
 import { type Target, compileToMlPackage } from '@fastvlm/emit-coreml';
 import { coremltoolsReady } from './lowering-oracle.js';
 import { runPythonJson } from './venv-python.js';
+import { lcg32, uniform } from '../../packages/graph/src/testing/rng.js';
 
 const work = mkdtempSync(join(tmpdir(), 'compress-conf-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -58,15 +59,12 @@ function floats(v: PyValue): Float64Array {
 }
 /** A deterministic weight with values like a trained layer's (about N(0, 0.02)). */
 function weight(shape: number[], dtype: 'fp16' | 'fp32', seed: number): Tensor {
-  let s = seed >>> 0 || 1;
+  const next = uniform(seed >>> 0 || 1, lcg32);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let acc = 0;
-    for (let k = 0; k < 4; k++) {
-      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-      acc += s / 4294967296;
-    }
+    for (let k = 0; k < 4; k++) acc += next();
     const v = (acc - 2) * 0.035;
     data[i] = dtype === 'fp16' ? roundToFp16(v) : Math.fround(v);
   }

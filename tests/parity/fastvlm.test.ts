@@ -19,6 +19,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type Tensor, decodeTensor, interpret, openSafetensors, safetensorsTargetDType, tensor, writeSafetensors } from '@fastvlm/graph';
 import { buildFastVlm, getConfig, hfConfigJson, loadCheckpoint, referenceConfigJson, syntheticWeights } from '@fastvlm/models';
 import { PY_DIR, VENV_PYTHON } from '../conformance/venv-python.js';
+import { maxRelError } from '../../packages/graph/src/testing/metrics.js';
+import { maxAbsDiff } from '../../packages/graph/src/testing/arb.js';
 
 /** The torch.nn.Embedding reference of embed / embed_token. */
 const EMBEDDING_REF = fileURLToPath(new URL('./embedding_ref.py', import.meta.url));
@@ -52,13 +54,7 @@ function readOutputs(path: string): (name: string) => Tensor {
 /** Max absolute and relative error (max|a-b| / max|b|) of `ours` against `ref`. */
 function errors(ours: ArrayLike<number>, ref: ArrayLike<number>): { abs: number; rel: number } {
   expect(ours.length).toBe(ref.length);
-  let abs = 0;
-  let scale = 0;
-  for (let i = 0; i < ref.length; i++) {
-    abs = Math.max(abs, Math.abs(ours[i]! - ref[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return { abs, rel: abs / scale };
+  return { abs: maxAbsDiff(ours, ref), rel: maxRelError(ours, ref) };
 }
 
 function expectClose(what: string, ours: ArrayLike<number>, ref: ArrayLike<number>): void {

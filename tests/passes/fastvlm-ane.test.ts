@@ -21,21 +21,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Func, type Program, type Tensor, WeightStore, computedSource, encodeTensor, formatShape, interpret, printProgram, roundToFp16, zeros } from '@fastvlm/graph';
 import { PRESETS, PassManager, type PipelineResult, formatStats, isolateProgram } from '@fastvlm/ane-passes';
 import { type FastVlmPrograms, buildFastVlm, syntheticWeights } from '@fastvlm/models';
-import { FP16_UNIT_ROUNDOFF, cosineSimilarity, fp16Bounds, maxRelError } from './metrics.js';
-import { interiorFloatCasts, maxRank, nonFp16Values, opDepth, opKinds, transposeSites } from './structure.js';
+import { FP16_UNIT_ROUNDOFF, cosineSimilarity, fp16Bounds, maxRelError, opDepth } from '../../packages/graph/src/testing/metrics.js';
+import { interiorFloatCasts, maxRank, nonFp16Values, opKinds, transposeSites } from './structure.js';
+import { uniform } from '../../packages/graph/src/testing/rng.js';
 
 /** A seeded xorshift32 stream in [0, 1). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+const rng = (seed: number): (() => number) => uniform(seed);
 
 /** The programs compared: the two parts, and the vision part with zero biases. */
 type Key = 'vision' | 'vision-bias-free' | 'llm';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Program, WeightStore, parseProgram } from '@fastvlm/graph';
-import { interiorFloatCasts, maxRank, nonFp16Values, opDepth, opKinds, transposeSites } from './structure.js';
+import { interiorFloatCasts, maxRank, nonFp16Values, opKinds, transposeSites } from './structure.js';
+import { opDepth } from '../../packages/graph/src/testing/metrics.js';
 
 const parse = (text: string): Program => parseProgram(text, new WeightStore());
 

@@ -1,5 +1,5 @@
 /**
- * Structural measures of a function after the ANE pipeline: depth, highest rank, where the
+ * Structural measures of a function after the ANE pipeline: highest rank, where the
  * transposes are, and which float values are not fp16.
  * @module
  */
@@ -19,20 +19,6 @@ const PROJECTION_OPS: ReadonlySet<string> = new Set(['conv2d', 'linear', 'matmul
 function isAttentionProduct(op: Op): boolean {
   if (op.kind === 'einsum') return true;
   return op.kind === 'matmul' && op.inputValues().every((v) => v.producer?.kind !== 'const');
-}
-
-/** The longest chain of ops from an input to any value (constants count 0). */
-export function opDepth(fn: Func): number {
-  const depth = new Map<Value, number>();
-  let max = 0;
-  for (const op of fn.body.ops) {
-    let d = 0;
-    for (const v of op.inputValues()) d = Math.max(d, depth.get(v) ?? 0);
-    if (op.kind !== 'const') d += 1;
-    for (const o of op.outputs) depth.set(o, d);
-    max = Math.max(max, d);
-  }
-  return max;
 }
 
 /** The highest rank of any function input or op result. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Program, type Value, isFastVlmError, parseProgram, printProgram } from '@fastvlm/graph';
+import { type Program, type Value, parseProgram, printProgram } from '@fastvlm/graph';
 import { definePass } from './pass.js';
 import { PassManager, formatStats, runPass } from './manager.js';
 import { PassRegistry } from './registry.js';
@@ -11,6 +11,7 @@ import { PRESETS } from './presets.js';
 import { FunctionEditor } from './ir/editor.js';
 import { capture, op, pattern } from './rewrite/pattern.js';
 import { patternPass } from './rewrite/pattern-pass.js';
+import { fastVlmError } from '../../graph/src/testing/errors.js';
 
 const TEXT = `func main(%x: fp32[2,3]) -> (%y) {
   %one = const() {dtype="fp32", shape=[], value=[1]} : fp32[]
@@ -23,15 +24,6 @@ const TEXT = `func main(%x: fp32[2,3]) -> (%y) {
   return %y
 }
 `;
-
-function catchErr(f: () => unknown): Error & { code?: string; details?: Record<string, unknown> } {
-  try {
-    f();
-  } catch (e) {
-    return e as Error & { code?: string };
-  }
-  throw new Error('expected an error');
-}
 
 /** A pass that breaks the IR: it makes `add` use a value defined after it. */
 const breaker = definePass({
@@ -99,7 +91,7 @@ describe('PassManager', () => {
     // Break the input: use a value of the wrong type.
     add.inputs = { x: add.inputs.x as Value, y: { ...late, type: { dtype: 'fp16', shape: [2, 3] } } as Value };
     const before = printProgram(input);
-    const e = catchErr(() => new PassManager().add('fold-constants').run(input));
+    const e = fastVlmError(() => new PassManager().add('fold-constants').run(input));
     expect(e.code).toBe('E_PASS_INPUT');
     expect(e.message).toContain("'fold-constants'");
     expect(e.message).toContain('add');
@@ -107,7 +99,7 @@ describe('PassManager', () => {
   });
 
   it('names the pass and the op when a pass breaks the verifier (E_PASS_BROKE_IR)', () => {
-    const e = catchErr(() => new PassManager().add('fold-constants').add(breaker).run(parseProgram(TEXT)));
+    const e = fastVlmError(() => new PassManager().add('fold-constants').add(breaker).run(parseProgram(TEXT)));
     expect(e.code).toBe('E_PASS_BROKE_IR');
     expect(e.message).toContain("'break-ssa-order'");
     expect(e.message).toContain('add');
@@ -134,7 +126,7 @@ describe('PassManager', () => {
     });
     const input = parseProgram(TEXT);
     const before = printProgram(input);
-    const e = catchErr(() => new PassManager().add(late).run(input));
+    const e = fastVlmError(() => new PassManager().add(late).run(input));
     expect(e.code).toBe('E_PASS_BROKE_IR');
     expect(e.message).toContain("'rewrite-exp-late'");
     expect(e.message).toMatch(/op (add|relu)/);
@@ -142,19 +134,19 @@ describe('PassManager', () => {
   });
 
   it('validates options when a pass is added (E_PASS_OPTION names the pass and option)', () => {
-    const e = catchErr(() => new PassManager().add('split-wide-ops', { maxChannels: 0 }));
+    const e = fastVlmError(() => new PassManager().add('split-wide-ops', { maxChannels: 0 }));
     expect(e.code).toBe('E_PASS_OPTION');
     expect(e.message).toContain("'split-wide-ops'");
     expect(e.message).toContain("'maxChannels'");
-    expect(catchErr(() => new PassManager().add('assign-layout', { target: 'nchw' as never })).code).toBe('E_PASS_OPTION');
-    expect(catchErr(() => new PassManager().add('fold-constants', { bogus: 1 } as never)).code).toBe('E_PASS_OPTION');
-    expect(catchErr(() => new PassManager().add('fold-everything' as never)).code).toBe('E_PASS_UNKNOWN');
-    expect(catchErr(() => new PassManager().addPreset('fast')).code).toBe('E_PASS_UNKNOWN');
-    expect(catchErr(() => new PassManager().addPreset('ane', { 'not-in-preset': {} })).code).toBe('E_PASS_OPTION');
+    expect(fastVlmError(() => new PassManager().add('assign-layout', { target: 'nchw' as never })).code).toBe('E_PASS_OPTION');
+    expect(fastVlmError(() => new PassManager().add('fold-constants', { bogus: 1 } as never)).code).toBe('E_PASS_OPTION');
+    expect(fastVlmError(() => new PassManager().add('fold-everything' as never)).code).toBe('E_PASS_UNKNOWN');
+    expect(fastVlmError(() => new PassManager().addPreset('fast')).code).toBe('E_PASS_UNKNOWN');
+    expect(fastVlmError(() => new PassManager().addPreset('ane', { 'not-in-preset': {} })).code).toBe('E_PASS_OPTION');
   });
 
   it('fails the numeric check with the pass name and the max errors (E_PASS_NUMERIC)', () => {
-    const e = catchErr(() => new PassManager().add('fold-constants').add(wrongMath).run(parseProgram(TEXT), { numericCheck: { seed: 3 } }));
+    const e = fastVlmError(() => new PassManager().add('fold-constants').add(wrongMath).run(parseProgram(TEXT), { numericCheck: { seed: 3 } }));
     expect(e.code).toBe('E_PASS_NUMERIC');
     expect(e.message).toContain("'replace-exp-by-relu'");
     expect(e.message).toMatch(/max abs error [0-9.e+-]+, max rel error [0-9.e+-]+/);
@@ -171,7 +163,7 @@ describe('PassManager', () => {
         for (const op of program.fn('main').body.ops) if (op.kind === 'const') op.attrs = { ...op.attrs, value: [1.0001] };
       },
     });
-    expect(catchErr(() => new PassManager().add(nudge).run(parseProgram(TEXT), { numericCheck: { tolerance: { fp32: { abs: 0, rel: 1e-6 } } } })).code).toBe('E_PASS_NUMERIC');
+    expect(fastVlmError(() => new PassManager().add(nudge).run(parseProgram(TEXT), { numericCheck: { tolerance: { fp32: { abs: 0, rel: 1e-6 } } } })).code).toBe('E_PASS_NUMERIC');
     const res = new PassManager().add(nudge).run(parseProgram(TEXT), { numericCheck: { tolerance: { fp32: { abs: 0, rel: 1e-3 } } } });
     expect(res.stats[0]!.numeric!.maxRel).toBeGreaterThan(0);
     expect(res.stats[0]!.numeric!.maxRel).toBeLessThan(1e-3);
@@ -187,7 +179,7 @@ describe('PassManager', () => {
         new FunctionEditor(program, program.fn('main')).add('matmul', { x: program.fn('main').inputs[0]!, y: program.fn('main').inputs[0]! }, {}, null);
       },
     });
-    const e = catchErr(() => new PassManager().add(thrower).run(parseProgram(TEXT)));
+    const e = fastVlmError(() => new PassManager().add(thrower).run(parseProgram(TEXT)));
     expect(e.code).toBe('E_PASS_FAILED');
     expect(e.message).toContain("'throw-inside'");
     expect(e.message).toContain('matmul');
@@ -211,7 +203,7 @@ describe('PassManager', () => {
     try {
       const file = join(dir, 'file');
       new PassManager().add('remove-noops').run(parseProgram(TEXT), { dumpDir: dir });
-      const e = catchErr(() => new PassManager().add('remove-noops').run(parseProgram(TEXT), { dumpDir: join(dir, '00-input.mlir', 'x') }));
+      const e = fastVlmError(() => new PassManager().add('remove-noops').run(parseProgram(TEXT), { dumpDir: join(dir, '00-input.mlir', 'x') }));
       expect(e.code).toBe('E_PASS_DUMP');
       void file;
     } finally {
@@ -232,7 +224,7 @@ describe('PassManager', () => {
     const registry = builtinRegistry.clone().register(wrongMath);
     expect(registry.has('replace-exp-by-relu')).toBe(true);
     expect(builtinRegistry.has('replace-exp-by-relu')).toBe(false);
-    expect(catchErr(() => registry.register(wrongMath)).code).toBe('E_PASS_DUPLICATE');
+    expect(fastVlmError(() => registry.register(wrongMath)).code).toBe('E_PASS_DUPLICATE');
     const out = new PassManager({ registry }).add('replace-exp-by-relu').run(parseProgram(TEXT)).program;
     expect(printProgram(out)).toContain('relu(x=%c)');
     const q: Program = runPass(parseProgram(TEXT), 'eliminate-dead-code');

@@ -5,7 +5,7 @@
  * statistics, and can dump the IR after each pass.
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FastVlmError,
@@ -15,6 +15,7 @@ import {
   cloneProgram,
   printProgram,
   verifyProgram,
+  writeFileAtomic,
 } from '@fastvlm/graph';
 import { type BuiltinPassName, type BuiltinPassOptions, builtinRegistry } from './builtins.js';
 import { PassErrorCodes, describeError, passError } from './errors.js';
@@ -121,7 +122,9 @@ function isOwnCode(e: unknown): e is FastVlmError {
 function wrapPassError(passName: string, index: number, e: unknown): FastVlmError {
   const where = `pass ${index} '${passName}'`;
   if (isOwnCode(e) && e.code !== 'E_PASS_FAILED') {
-    return passError(e.code as keyof typeof PassErrorCodes, `pass '${passName}': ${e.message}`, { where, details: { ...e.details, pass: passName }, cause: e });
+    // Re-worded from the parts (not the message, which already carries the code and location).
+    const at = e.where !== undefined ? ` (at ${e.where})` : '';
+    return passError(e.code as keyof typeof PassErrorCodes, `pass '${passName}': ${e.detail}${at}`, { where, ...(e.loc ? { loc: e.loc } : {}), details: { ...e.details, pass: passName }, cause: e });
   }
   const causeCode = e instanceof FastVlmError ? e.code : 'uncoded';
   return passError('E_PASS_FAILED', `pass '${passName}' failed: ${describeError(e)}`, { where, details: { pass: passName, causeCode }, cause: e });
@@ -130,7 +133,8 @@ function wrapPassError(passName: string, index: number, e: unknown): FastVlmErro
 function writeDump(dir: string, file: string, p: Program): void {
   try {
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, file), printProgram(p));
+    // Atomic, so a dump directory never holds half an IR file; no fsync (a debugging aid).
+    writeFileAtomic(join(dir, file), printProgram(p), { fsync: false });
   } catch (e) {
     throw passError('E_PASS_DUMP', `cannot write IR dump ${join(dir, file)}: ${describeError(e)}`, { where: join(dir, file), cause: e });
   }

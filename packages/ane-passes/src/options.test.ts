@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { checkSchema, describeOption, resolveOptions } from './options.js';
 import { definePass } from './pass.js';
+import { errorCode, fastVlmError } from '../../graph/src/testing/errors.js';
 
 const schema = {
   count: { kind: 'int', default: 4, min: 1, max: 10, doc: 'a count' },
@@ -12,15 +13,6 @@ const schema = {
   kinds: { kind: 'strings', default: ['x'], doc: 'kinds' },
 } as const;
 
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `uncoded: ${String(e)}`;
-  }
-  return 'no error';
-}
-
 describe('resolveOptions', () => {
   it('fills defaults and keeps given values', () => {
     expect(resolveOptions('p', schema, {})).toEqual({ count: 4, ratio: 0.5, on: false, mode: 'a', kinds: ['x'] });
@@ -28,35 +20,30 @@ describe('resolveOptions', () => {
   });
 
   it('names the pass, the option, the expectation and the value when out of range', () => {
-    try {
-      resolveOptions('my-pass', schema, { count: 11 });
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_PASS_OPTION')).toBe(true);
-      const msg = (e as Error).message;
-      expect(msg).toContain("'my-pass'");
-      expect(msg).toContain("'count'");
-      expect(msg).toContain('[1, 10]');
-      expect(msg).toContain('11');
-    }
+    const e = fastVlmError(() => resolveOptions('my-pass', schema, { count: 11 }), 'E_PASS_OPTION');
+    const msg = e.message;
+    expect(msg).toContain("'my-pass'");
+    expect(msg).toContain("'count'");
+    expect(msg).toContain('[1, 10]');
+    expect(msg).toContain('11');
   });
 
   it('rejects unknown options, wrong kinds, non-integers, NaN and bad enum values', () => {
-    expect(code(() => resolveOptions('p', schema, { nope: 1 }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, { count: 2.5 }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, { ratio: Number.NaN }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, { ratio: Infinity }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, { on: 1 }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, { mode: 'c' }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, { kinds: [1] }))).toBe('E_PASS_OPTION');
-    expect(code(() => resolveOptions('p', schema, null as never))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { nope: 1 }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { count: 2.5 }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { ratio: Number.NaN }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { ratio: Infinity }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { on: 1 }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { mode: 'c' }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, { kinds: [1] }))).toBe('E_PASS_OPTION');
+    expect(errorCode(() => resolveOptions('p', schema, null as never))).toBe('E_PASS_OPTION');
   });
 
   it('accepts exactly the integers inside the range (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: -20, max: 20 }), (n) => {
-        const c = code(() => resolveOptions('p', schema, { count: n }));
-        expect(c).toBe(n >= 1 && n <= 10 ? 'no error' : 'E_PASS_OPTION');
+        const c = errorCode(() => resolveOptions('p', schema, { count: n }));
+        expect(c).toBe(n >= 1 && n <= 10 ? 'ok' : 'E_PASS_OPTION');
       }),
     );
   });
@@ -64,8 +51,8 @@ describe('resolveOptions', () => {
   it('never throws anything but a coded error on arbitrary values (property)', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom('count', 'ratio', 'on', 'mode', 'kinds', 'zzz'), fc.anything()), (given) => {
-        const c = code(() => resolveOptions('p', schema, given));
-        expect(['no error', 'E_PASS_OPTION']).toContain(c);
+        const c = errorCode(() => resolveOptions('p', schema, given));
+        expect(['ok', 'E_PASS_OPTION']).toContain(c);
       }),
     );
   });
@@ -73,13 +60,13 @@ describe('resolveOptions', () => {
 
 describe('schemas and pass definitions', () => {
   it('rejects a default outside its own range', () => {
-    expect(code(() => checkSchema('p', { n: { kind: 'int', default: 0, min: 1, doc: '' } }))).toBe('E_PASS_DEFINITION');
+    expect(errorCode(() => checkSchema('p', { n: { kind: 'int', default: 0, min: 1, doc: '' } }))).toBe('E_PASS_DEFINITION');
   });
 
   it('rejects pass names that are not kebab case', () => {
     const run = (): void => undefined;
-    expect(code(() => definePass({ name: 'FoldConstants', summary: '', doc: '', options: {}, run }))).toBe('E_PASS_DEFINITION');
-    expect(code(() => definePass({ name: 'fold-constants', summary: '', doc: '', options: {}, run }))).toBe('no error');
+    expect(errorCode(() => definePass({ name: 'FoldConstants', summary: '', doc: '', options: {}, run }))).toBe('E_PASS_DEFINITION');
+    expect(errorCode(() => definePass({ name: 'fold-constants', summary: '', doc: '', options: {}, run }))).toBe('ok');
   });
 
   it('describes options for docs', () => {

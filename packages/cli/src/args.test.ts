@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FastVlmError } from '@fastvlm/graph';
+
 import { type CommandSpec, Flags, closest, commandHelp, parseCommandLine, parseIntFlag } from './args.js';
+import { fastVlmError } from '../../graph/src/testing/errors.js';
 
 const SPEC: CommandSpec = {
   name: 'demo',
@@ -22,14 +23,7 @@ const SPEC: CommandSpec = {
 const ONE_ARG: CommandSpec = { ...SPEC, name: 'one', positionals: [{ name: 'PATH', doc: 'a path' }], flags: [{ name: 'json', kind: 'bool', doc: 'JSON.' }] };
 
 function usage(argv: string[], spec: CommandSpec = SPEC): string {
-  try {
-    parseCommandLine(spec, argv);
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastVlmError);
-    expect((e as FastVlmError).code).toBe('E_CLI_USAGE');
-    return (e as FastVlmError).message;
-  }
-  throw new Error(`expected a usage error for ${argv.join(' ')}`);
+  return fastVlmError(() => parseCommandLine(spec, argv), 'E_CLI_USAGE', argv.join(' ')).message;
 }
 
 describe('parseCommandLine', () => {
@@ -83,11 +77,8 @@ describe('parseCommandLine', () => {
   });
 
   it('puts the flag in the error details', () => {
-    try {
-      parseCommandLine(SPEC, ['--name', 'x', '--color', 'pink']);
-    } catch (e) {
-      expect((e as FastVlmError).details).toMatchObject({ flag: '--color', found: 'pink', allowed: ['red', 'green', 'blue'] });
-    }
+    const e = fastVlmError(() => parseCommandLine(SPEC, ['--name', 'x', '--color', 'pink']), 'E_CLI_USAGE');
+    expect(e.details).toMatchObject({ flag: '--color', found: 'pink', allowed: ['red', 'green', 'blue'] });
   });
 
   it('round-trips any valid assignment of flags, in any order and form', () => {

@@ -37,8 +37,7 @@ export function isUsageError(e: unknown): e is FastVlmError {
  * prefix FastVlmError puts in front (shown after the message instead).
  */
 export function describeCliError(e: FastVlmError): string {
-  const i = e.message.indexOf(`${e.code}: `);
-  const body = i >= 0 ? e.message.slice(i) : `${e.code}: ${e.message}`;
+  const body = `${e.code}: ${e.detail}${e.where !== undefined ? ` [at ${e.where}]` : ''}`;
   const loc = e.loc ? ` (${e.loc.file ?? '<text>'}:${e.loc.line}${e.loc.col !== undefined ? `:${e.loc.col}` : ''})` : '';
   return `${body}${loc}`;
 }

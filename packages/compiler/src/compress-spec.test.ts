@@ -1,16 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FastVlmError } from '@fastvlm/graph';
 import { COMPRESS_MODES, matchesPattern, modeFor, parseCompressSpec } from './compress-spec.js';
+import { fastVlmError } from '../../graph/src/testing/errors.js';
 
 function usage(text: string): string {
-  try {
-    parseCompressSpec(text);
-  } catch (e) {
-    expect((e as FastVlmError).code).toBe('E_COMPILE_OPTION');
-    return (e as FastVlmError).message;
-  }
-  throw new Error(`expected an option error for '${text}'`);
+  return fastVlmError(() => parseCompressSpec(text), 'E_COMPILE_OPTION', `'${text}'`).message;
 }
 
 /** Naive reference: `*` matches any run of characters, by trying every split. */

@@ -1,32 +1,23 @@
 /**
- * Small file helpers of the pipeline: text files (dumps, the report) and the read-back counts
- * of a written package.
+ * Small file helpers of the pipeline: IR dumps (through the toolkit's one atomic write,
+ * `writeFileAtomic` of @fastvlm/graph) and the size of a written package.
  * @module
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type CoreMLModel, ioError } from '@fastvlm/emit-coreml';
+import { ioError, writeFileAtomic } from '@fastvlm/graph';
 
-/** Writes `text` to `file`, creating its directory. */
+/**
+ * Writes a dump `text` to `file`, creating its directory. Atomic, so a dump directory never holds
+ * half a file; no fsync (a debugging aid, as the PassManager's own dumps).
+ */
 export function writeTextFile(file: string, text: string): void {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
   } catch (e) {
-    throw ioError(e, 'write', file);
+    throw ioError(e, 'create the directory of', file);
   }
-}
-
-/** Writes `text` to `file` through a temporary sibling and a rename (no half-written file). */
-export function writeTextFileAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw ioError(e, 'write', file);
-  }
+  writeFileAtomic(file, text, { fsync: false });
 }
 
 /** Total size of the files under `dir`. */
@@ -37,19 +28,4 @@ export function directorySize(dir: string): number {
     n += e.isDirectory() ? directorySize(p) : fs.statSync(p).size;
   }
   return n;
-}
-
-/** MIL operations of a model: `const` ones and the others, over every function and block. */
-export function countMilOps(model: CoreMLModel): { ops: number; consts: number } {
-  let ops = 0;
-  let consts = 0;
-  for (const f of Object.values(model.mlProgram?.functions ?? {})) {
-    for (const b of Object.values(f.blockSpecializations ?? {})) {
-      for (const op of b.operations ?? []) {
-        if (op.type === 'const') consts++;
-        else ops++;
-      }
-    }
-  }
-  return { ops, consts };
 }

@@ -33,4 +33,3 @@ export { type CompressionReport, COMPRESS_CONSUMERS, COMPRESS_WEIGHT_THRESHOLD, 
 export { FP32_OUTPUTS, type IoChange, type IoPrecisionPolicy, wantedIoDtype, applyIoPrecision } from './io-precision.js';
 export { type FunctionStats, type FunctionReport, type LargestTensor, functionStats } from './stats.js';
 export { type CompileReport, buildReport } from './report.js';
-export { countMilOps } from './files.js';

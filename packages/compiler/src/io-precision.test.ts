@@ -2,15 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { type Program, type Tensor, type TensorType, interpret, parseProgram, printProgram, roundToFp16, tensor } from '@fastvlm/graph';
 import { buildFastVlm } from '@fastvlm/models';
 import { type IoChange, applyIoPrecision, wantedIoDtype } from './io-precision.js';
+import { uniform } from '../../graph/src/testing/rng.js';
 
 /** Deterministic inputs: fp values already fp16-representable, ints small and in range. */
 function inputFor(t: TensorType, seed: number): Tensor {
   const shape = t.shape as number[];
   const n = shape.reduce((a, b) => a * b, 1);
-  const vals = Array.from({ length: n }, (_, i) => {
-    const u = Math.sin(seed * 7919 + i * 104729) * 0.5;
-    return t.dtype === 'int32' ? (i * 3 + seed) % 5 : roundToFp16(u);
-  });
+  const rand = uniform(seed);
+  const vals = Array.from({ length: n }, (_, i) => (t.dtype === 'int32' ? (i * 3 + seed) % 5 : roundToFp16(rand() - 0.5)));
   return tensor(t.dtype, shape, vals);
 }
 

@@ -7,9 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FastVlmError, type Program, graph, interpret, printProgram, tensor } from '@fastvlm/graph';
+import { type Program, graph, interpret, printProgram, tensor } from '@fastvlm/graph';
 import { liftProgram, readMlPackage } from '@fastvlm/emit-coreml';
 import { type CompileEvent, compile } from './index.js';
+import { fastVlmRejection } from '../../graph/src/testing/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fastvlm-compiler-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -38,16 +39,6 @@ function twoFunctions(): Program {
     f.output(f.relu(f.linear(x, w)).named('y'));
   }
   return g.build();
-}
-
-async function failure(p: Promise<unknown>): Promise<FastVlmError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof FastVlmError) return e;
-    throw e;
-  }
-  throw new Error('expected the compile to fail');
 }
 
 describe('a DSL program', () => {
@@ -179,16 +170,16 @@ describe('other sources', () => {
 
 describe('bad input', () => {
   it('names the source that cannot be compiled', async () => {
-    const unknown = await failure(compile('fastvlm-3b', { out: outDir() }));
+    const unknown = await fastVlmRejection(compile('fastvlm-3b', { out: outDir() }));
     expect(unknown.code).toBe('E_COMPILE_SOURCE');
     expect(unknown.message).toContain("unknown model 'fastvlm-3b'; presets: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny");
-    const notProgram = await failure(compile({ kind: 'program', program: () => ({}) as Program, name: 'bad' }, { out: outDir() }));
+    const notProgram = await fastVlmRejection(compile({ kind: 'program', program: () => ({}) as Program, name: 'bad' }, { out: outDir() }));
     expect(notProgram.code).toBe('E_COMPILE_SOURCE');
     expect(notProgram.message).toContain("source 'bad': expected a Program (from graph().build()), found an object of Object");
-    const badName = await failure(compile({ kind: 'program', program: convNet(), name: '../escape' }, { out: outDir() }));
+    const badName = await fastVlmRejection(compile({ kind: 'program', program: convNet(), name: '../escape' }, { out: outDir() }));
     expect(badName.code).toBe('E_COMPILE_SOURCE');
     expect(badName.message).toContain('"../escape" cannot name package files');
-    const kind = await failure(compile({ kind: 'onnx' } as unknown as Program, { out: outDir() }));
+    const kind = await fastVlmRejection(compile({ kind: 'onnx' } as unknown as Program, { out: outDir() }));
     expect(kind.message).toContain(`unknown source kind "onnx"`);
   });
 
@@ -203,7 +194,7 @@ describe('bad input', () => {
       [{ out: '' }, 'out', 'expected an output directory, found ""'],
     ];
     for (const [opts, option, reason] of cases) {
-      const e = await failure(compile({ kind: 'program', program: convNet(), name: 'x', imageInputs: 'auto' }, opts));
+      const e = await fastVlmRejection(compile({ kind: 'program', program: convNet(), name: 'x', imageInputs: 'auto' }, opts));
       expect(e.code, option).toBe('E_COMPILE_OPTION');
       expect(e.details['option'], option).toBe(option);
       expect(String(e.details['reason']), option).toContain(reason);
@@ -214,7 +205,7 @@ describe('bad input', () => {
   it('leaves an --out that is a file alone', async () => {
     const file = join(work, 'a-file');
     writeFileSync(file, 'keep');
-    const e = await failure(compile(convNet(), { out: file }));
+    const e = await fastVlmRejection(compile(convNet(), { out: file }));
     expect(e.code).toBe('E_IO');
     expect(readFileSync(file, 'utf8')).toBe('keep');
   });

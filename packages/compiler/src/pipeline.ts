@@ -7,14 +7,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type FloatDType, type Program, numel, printProgram } from '@fastvlm/graph';
-import { type CompileProgress, DEFAULT_TARGET, type FsLayer, type InputOptions, type LowerOptions, TARGETS, type Target, compileToMlPackage, ioError, printMil, readMlPackage, targetInfo } from '@fastvlm/emit-coreml';
+import { type FloatDType, type Program, numel, printProgram, writeFileAtomic } from '@fastvlm/graph';
+import { type CompileProgress, DEFAULT_TARGET, type FsLayer, type InputOptions, type LowerOptions, TARGETS, type Target, compileToMlPackage, ioError, milOpTotals, printMil, readMlPackage, targetInfo } from '@fastvlm/emit-coreml';
 import { type PassRegistry, isolateProgram } from '@fastvlm/ane-passes';
 import { type CompressSpec, parseCompressSpec } from './compress-spec.js';
 import { type CompressionReport, applyCompression, checkCompressTarget, precomputeCompression } from './compress.js';
 import { optionError } from './errors.js';
 import type { CompileEvent, CompilePhase } from './events.js';
-import { countMilOps, directorySize, writeTextFile, writeTextFileAtomic } from './files.js';
+import { directorySize, writeTextFile } from './files.js';
 import { type ImageInputMode, type ImageInputSpec, imageInputMode, imageInputOptions } from './image-input.js';
 import { type IoChange, applyIoPrecision } from './io-precision.js';
 import { type PassesOption, planPasses } from './passes.js';
@@ -289,7 +289,7 @@ class Run {
         },
       });
       // Read the package back: proves it parses and gives the MIL op counts.
-      const counts = countMilOps(readMlPackage(dest).model);
+      const counts = milOpTotals(readMlPackage(dest).model);
       const timeMs = r.now() - partStart;
       partStart = r.now();
       const summary: PackageSummary = {
@@ -355,7 +355,7 @@ export async function compile(source: CompileSource, options: CompileOptions): P
   let reportPath: string | undefined;
   if (options.report) {
     reportPath = path.join(r.out, `${resolved.name}-report.json`);
-    writeTextFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   }
   return { ...partial, report, reportPath };
 }

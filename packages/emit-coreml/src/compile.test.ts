@@ -3,12 +3,13 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FunctionBuilder, Program, WeightStore, isFastVlmError, memorySource, syntheticSource, tensor } from '@fastvlm/graph';
+import { FunctionBuilder, Program, WeightStore, memorySource, syntheticSource, tensor } from '@fastvlm/graph';
 import { type CompileProgress, compileToMlPackage, lowerProgramPlan } from './compile.js';
 import { readMlPackage } from './package/read.js';
 import { encodeModel } from './proto/codec.js';
 import { FaultyFs } from './testing/faulty-fs.js';
 import { readWeightBin } from './weights/blob-reader.js';
+import { errorCodeAsync, fastVlmRejection } from '../../graph/src/testing/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'compile-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -48,15 +49,6 @@ function place(): { parent: string; dest: string } {
   const parent = join(root, `d${n++}`);
   mkdirSync(parent);
   return { parent, dest: join(parent, 'Model.mlpackage') };
-}
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `uncoded: ${String(e)}`;
-  }
 }
 
 describe('compileToMlPackage', () => {
@@ -115,7 +107,7 @@ describe('bad inputs leave no half-written package', () => {
     const { parent, dest } = place();
     await compileToMlPackage(mlp(), dest, { target: 'ios16' });
     const before = tree(dest);
-    expect(await code(compileToMlPackage(mlp(), dest, { target: 'ios15' }))).toBe('E_LOWER_TARGET'); // fp16 I/O
+    expect(await errorCodeAsync(compileToMlPackage(mlp(), dest, { target: 'ios15' }))).toBe('E_LOWER_TARGET'); // fp16 I/O
     expect(tree(dest)).toEqual(before);
     expect(readdirSync(parent)).toEqual(['Model.mlpackage']);
   });
@@ -124,17 +116,12 @@ describe('bad inputs leave no half-written package', () => {
     const file = join(root, `file${n++}`);
     writeFileSync(file, 'x');
     const dest = join(file, 'Model.mlpackage');
-    try {
-      await compileToMlPackage(mlp(), dest);
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_IO')).toBe(true);
-      expect((e as Error).message).toContain(file);
-    }
-    expect(await code(compileToMlPackage(mlp(), join(root, 'no', 'such', 'dir', 'M.mlpackage')))).toBe('E_IO');
+    const e = await fastVlmRejection(compileToMlPackage(mlp(), dest), 'E_IO');
+    expect(e.message).toContain(file);
+    expect(await errorCodeAsync(compileToMlPackage(mlp(), join(root, 'no', 'such', 'dir', 'M.mlpackage')))).toBe('E_IO');
     const { dest: d2 } = place();
     const ffs = new FaultyFs({ only: ['mkdir'], failAt: 0, code: 'EACCES' });
-    expect(await code(compileToMlPackage(mlp(), d2, { fs: ffs }))).toBe('E_IO');
+    expect(await errorCodeAsync(compileToMlPackage(mlp(), d2, { fs: ffs }))).toBe('E_IO');
   });
 
   it('a full disk at any point is E_NO_SPACE; the previous package stays intact and no temp dir remains', async () => {
@@ -142,7 +129,7 @@ describe('bad inputs leave no half-written package', () => {
       const { parent, dest } = place();
       await compileToMlPackage(mlp({ seed: 1 }), dest);
       const before = tree(dest);
-      const r = await code(compileToMlPackage(mlp({ seed: 2 }), dest, { fs: new FaultyFs({ noSpaceAfterBytes: budget }) }));
+      const r = await errorCodeAsync(compileToMlPackage(mlp({ seed: 2 }), dest, { fs: new FaultyFs({ noSpaceAfterBytes: budget }) }));
       expect([budget, r]).toEqual([budget, 'E_NO_SPACE']);
       expect(tree(dest)).toEqual(before);
       expect(readdirSync(parent)).toEqual(['Model.mlpackage']);
@@ -162,7 +149,7 @@ describe('bad inputs leave no half-written package', () => {
       },
       describe: () => 'flaky',
     });
-    expect(await code(compileToMlPackage(p, dest))).toBe('E_IO');
+    expect(await errorCodeAsync(compileToMlPackage(p, dest))).toBe('E_IO');
     expect(readdirSync(parent)).toEqual([]);
   });
 
@@ -170,7 +157,7 @@ describe('bad inputs leave no half-written package', () => {
     const { parent, dest } = place();
     const p = mlp();
     p.weights.replace('w2', { ...memorySource(tensor('fp16', [64, 64], new Array<number>(4096).fill(1))), stream: () => [new Uint8Array(10)] });
-    const r = await code(compileToMlPackage(p, dest));
+    const r = await errorCodeAsync(compileToMlPackage(p, dest));
     expect(r).toMatch(/^E_/);
     expect(readdirSync(parent)).toEqual([]);
   });

@@ -36,22 +36,8 @@ export function emitError(code: EmitErrorCode, message: string, opts: EmitErrorO
   return new FastVlmError(code, message, opts);
 }
 
-/** The `code` of a Node.js system error (`ENOENT`, `ENOSPC`...), if any. */
-export function sysCode(e: unknown): string | undefined {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
-
 /**
- * Wraps a file-system failure in a coded error naming the path and the operation. ENOSPC and
- * EDQUOT become `E_NO_SPACE`; a {@link FastVlmError} passes through unchanged.
+ * File-system failures as coded errors (`E_NO_SPACE` for ENOSPC / EDQUOT, `E_IO` otherwise):
+ * the one routine of @fastvlm/graph, re-exported for this package's users.
  */
-export function ioError(e: unknown, op: string, path: string): FastVlmError {
-  if (e instanceof FastVlmError) return e;
-  const code = sysCode(e);
-  const reason = e instanceof Error ? e.message : String(e);
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return emitError('E_NO_SPACE', `no space left while trying to ${op} '${path}' (${reason})`, { where: path, cause: e, details: { op, syscode: code } });
-  }
-  return emitError('E_IO', `could not ${op} '${path}': ${reason}`, { where: path, cause: e, details: { op, syscode: code ?? 'unknown' } });
-}
+export { ioError, sysCode } from '@fastvlm/graph';

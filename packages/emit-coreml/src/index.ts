@@ -17,6 +17,7 @@ export * from './mil/types.js';
 export * from './mil/values.js';
 export * from './mil/build.js';
 export * from './mil/walk.js';
+export * from './mil/count.js';
 
 export {
   BLOB_ALIGNMENT, BLOB_HEADER_SIZE, BLOB_RECORD_SIZE, BLOB_SENTINEL, BLOB_STORAGE_VERSION, WEIGHT_FILE_REF, align64, type BlobRecord,

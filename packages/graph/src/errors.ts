@@ -28,6 +28,7 @@ export const GraphErrorCodes = {
   E_INPUT: 'an input is missing, unknown, or of the wrong arity',
   E_OP_UNKNOWN: 'no op of that name is registered',
   E_OP_DUPLICATE: 'an op of that name is already registered',
+  E_OP_INVALID: 'an op definition is malformed (a trait missing or invalid)',
   E_VERIFY: 'the program violates an IR invariant',
   E_PARSE: 'the IR text has a syntax or reference error',
   E_INTERPRET: 'the interpreter could not evaluate an op',
@@ -35,6 +36,7 @@ export const GraphErrorCodes = {
   E_WEIGHT_MISMATCH: 'a weight has a different dtype or shape than declared',
   E_SAFETENSORS: 'a safetensors file is malformed',
   E_IO: 'a file could not be read or written',
+  E_NO_SPACE: 'the disk is full (ENOSPC / EDQUOT) while writing',
   E_NAME: 'a name is invalid or used twice',
 } as const;
 
@@ -47,10 +49,16 @@ export type ErrorDetails = Readonly<Record<string, string | number | boolean | r
 /**
  * The single error class of the toolkit. Other packages use it with their own code catalogues,
  * so callers can always switch on `err.code`.
+ *
+ * The parts are kept apart: `code`, `detail` (what was expected and found, no prefix), `where`
+ * and `loc`. `message` joins them as `loc: CODE: detail [at where]` for people; code that
+ * re-raises or re-words an error reads the parts, never the message.
  */
 export class FastVlmError extends Error {
   /** Stable machine-readable code, e.g. `E_SHAPE_MISMATCH`. */
   readonly code: string;
+  /** The message alone: no location prefix, no code, no `[at ...]` suffix. */
+  readonly detail: string;
   /** Where the problem is: an op, a value, a file, a tensor name. */
   readonly where: string | undefined;
   /** Source position, when known. */
@@ -64,6 +72,7 @@ export class FastVlmError extends Error {
     super(`${prefix}${code}: ${message}${at}`, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'FastVlmError';
     this.code = code;
+    this.detail = message;
     this.where = opts.where;
     this.loc = opts.loc;
     this.details = opts.details ?? {};
@@ -82,4 +91,25 @@ export function graphError(
 /** True when `e` is a {@link FastVlmError}, optionally with the given code. */
 export function isFastVlmError(e: unknown, code?: string): e is FastVlmError {
   return e instanceof FastVlmError && (code === undefined || e.code === code);
+}
+
+/** The `code` of a Node.js system error (`ENOENT`, `ENOSPC`...), if any. */
+export function sysCode(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/**
+ * Wraps a file-system failure in a coded error naming the path and the operation: `E_NO_SPACE`
+ * for ENOSPC and EDQUOT, `E_IO` otherwise (the system code in `details.syscode`). A
+ * {@link FastVlmError} passes through unchanged.
+ */
+export function ioError(e: unknown, op: string, path: string): FastVlmError {
+  if (e instanceof FastVlmError) return e;
+  const code = sysCode(e);
+  const reason = e instanceof Error ? e.message : String(e);
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return graphError('E_NO_SPACE', `no space left while trying to ${op} '${path}' (${reason})`, { where: path, cause: e, details: { op, syscode: code } });
+  }
+  return graphError('E_IO', `could not ${op} '${path}': ${reason}`, { where: path, cause: e, details: { op, syscode: code ?? 'unknown' } });
 }

@@ -6,6 +6,7 @@
 import './ops/index.js';
 
 export * from './errors.js';
+export * from './atomic-write.js';
 export * from './dtype.js';
 export * from './fp16.js';
 export * from './shape.js';

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeTensor, interpret, isFastVlmError, memorySource, printProgram, tensor } from '@fastvlm/graph';
 import { buildFastVlm, parameterManifest, syntheticWeights } from './build.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
+import { thrown } from '../../graph/src/testing/errors.js';
 
 describe('buildFastVlm', () => {
   it('builds the parts asked for, with the documented functions', () => {

@@ -7,10 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FastVlmError, writeSafetensors } from '@fastvlm/graph';
+import { writeSafetensors } from '@fastvlm/graph';
 import { CONFIGS, FASTVITHD, hfConfigJson, parseVisionTower, visionTowerName, withLlm } from './config.js';
 import { CHECKPOINT_CONFIG_FIELDS, configFromCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { syntheticWeights } from './build.js';
+import { fastVlmError } from '../../graph/src/testing/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fastvlm-ckpt-config-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -22,16 +23,6 @@ function dirWith(config: Record<string, unknown>, name = `ckpt${n++}`): string {
   mkdirSync(dir);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   return dir;
-}
-
-function codeAndMessage(fn: () => unknown): [string, string] {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FastVlmError) return [e.code, e.message];
-    throw e;
-  }
-  throw new Error('expected a FastVlmError');
 }
 
 /** The released FastVLM-0.5B config.json's fields that matter, written out by hand. */
@@ -99,24 +90,24 @@ describe('configFromCheckpoint', () => {
   });
 
   it('refuses what is not a FastVLM, listing every problem', () => {
-    const [code, message] = codeAndMessage(() => configFromCheckpoint(dirWith({ ...RELEASED_05B, model_type: 'qwen2', mm_projector_type: 'linear', mm_vision_tower: 'clip_vit_l_336', hidden_size: 'big' })));
+    const { code, message } = fastVlmError(() => configFromCheckpoint(dirWith({ ...RELEASED_05B, model_type: 'qwen2', mm_projector_type: 'linear', mm_vision_tower: 'clip_vit_l_336', hidden_size: 'big' })));
     expect(code).toBe('E_CHECKPOINT_CONFIG');
     expect(message).toContain('model_type: expected "llava_qwen2" (FastVLM), found "qwen2"');
     expect(message).toContain('mm_projector_type: expected "mlp2x_gelu", found "linear"');
     expect(message).toContain('mm_vision_tower: expected one of mobileclip_l_<resolution> (FastViTHD (the MobileCLIP-L image encoder))');
     expect(message).toContain('found "clip_vit_l_336"');
     expect(message).toContain('hidden_size: expected a number, found "big"');
-    expect(codeAndMessage(() => configFromCheckpoint(dirWith({ ...RELEASED_05B, mm_hidden_size: 768 })))[1]).toContain('mm_hidden_size: FastViTHD (the MobileCLIP-L image encoder) gives 3072 features, found 768');
+    expect(fastVlmError(() => configFromCheckpoint(dirWith({ ...RELEASED_05B, mm_hidden_size: 768 }))).message).toContain('mm_hidden_size: FastViTHD (the MobileCLIP-L image encoder) gives 3072 features, found 768');
     // An inconsistent configuration gets the validator's message.
-    expect(codeAndMessage(() => configFromCheckpoint(dirWith({ ...RELEASED_05B, num_key_value_heads: 3 })))[1]).toContain('llm.numKeyValueHeads: 3 must divide numAttentionHeads 14');
+    expect(fastVlmError(() => configFromCheckpoint(dirWith({ ...RELEASED_05B, num_key_value_heads: 3 }))).message).toContain('llm.numKeyValueHeads: 3 must divide numAttentionHeads 14');
   });
 
   it('keeps the coded errors of unreadable files', () => {
-    expect(codeAndMessage(() => configFromCheckpoint(join(work, 'absent')))[0]).toBe('E_IO');
+    expect(fastVlmError(() => configFromCheckpoint(join(work, 'absent'))).code).toBe('E_IO');
     const dir = join(work, 'broken');
     mkdirSync(dir);
     writeFileSync(join(dir, 'config.json'), '{"model_type": ');
-    expect(codeAndMessage(() => configFromCheckpoint(dir))[0]).toBe('E_CHECKPOINT_CONFIG');
+    expect(fastVlmError(() => configFromCheckpoint(dir)).code).toBe('E_CHECKPOINT_CONFIG');
   });
 });
 
@@ -125,7 +116,7 @@ describe('a named model with a checkpoint', () => {
     const tiny = CONFIGS.tiny;
     const dir = dirWith({ ...hfConfigJson(tiny), mm_vision_tower: 'mobileclip_l_1024' });
     writeSafetensors(join(dir, 'model.safetensors'), syntheticWeights('tiny'));
-    const [code, message] = codeAndMessage(() => loadCheckpoint(dir, 'tiny'));
+    const { code, message } = fastVlmError(() => loadCheckpoint(dir, 'tiny'));
     expect(code).toBe('E_CHECKPOINT_CONFIG');
     expect(message).toContain('mm_vision_tower: expected "fastvlm_test_tiny_128", found "mobileclip_l_1024"');
     // The tiny test tower's own name loads, and identifies the tiny preset without --model.

@@ -6,6 +6,7 @@ import { type Tensor, type WeightStore, interpret, isFastVlmError, tensor, write
 import { getConfig, hfConfigJson, withLlm } from './config.js';
 import { buildFastVlm, syntheticWeights } from './build.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { thrown } from '../../graph/src/testing/errors.js';
 
 const work = mkdtempSync(join(tmpdir(), 'fastvlm-ckpt-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -25,15 +26,6 @@ function writeCkpt(tensors: Iterable<readonly [string, Tensor]>, config: Record<
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...hfConfigJson(tiny), ...config }));
   writeSafetensors(join(dir, 'model.safetensors'), tensors, opts);
   return dir;
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
 }
 
 /** Naive fp32 -> bf16 rounding (nearest, ties to even) on the bit pattern. */

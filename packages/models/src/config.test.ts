@@ -4,15 +4,7 @@ import { isFastVlmError } from '@fastvlm/graph';
 import { CONFIGS, CONFIG_NAMES, type FastVlmConfig, getConfig, hfConfigJson, imageTokens, referenceConfigJson, validateConfig, visionStride } from './config.js';
 import { resolveShapes } from './build.js';
 import { networkLayout, partOfTensor } from './names.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `not coded: ${String(e)}`;
-  }
-  return undefined;
-}
+import { errorCode } from '../../graph/src/testing/errors.js';
 
 describe('presets', () => {
   it('are valid and named as their keys', () => {
@@ -43,7 +35,7 @@ describe('presets', () => {
   });
 
   it('rejects unknown names with E_MODEL_CONFIG', () => {
-    expect(codeOf(() => getConfig('fastvlm-3b'))).toBe('E_MODEL_CONFIG');
+    expect(errorCode(() => getConfig('fastvlm-3b'))).toBe('E_MODEL_CONFIG');
     expect(() => getConfig('fastvlm-3b')).toThrow(/fastvlm-0\.5b, fastvlm-1\.5b, fastvlm-7b, tiny/);
   });
 });
@@ -71,9 +63,9 @@ describe('validateConfig', () => {
   });
 
   it('rejects non-objects and wrong list lengths', () => {
-    expect(codeOf(() => validateConfig(null as unknown as FastVlmConfig))).toBe('E_MODEL_CONFIG');
-    expect(codeOf(() => validateConfig({ ...tiny, vision: { ...tiny.vision, depths: [1, 1] } }))).toBe('E_MODEL_CONFIG');
-    expect(codeOf(() => validateConfig({ ...tiny, vision: { ...tiny.vision, stageTypes: ['repmixer', 'conv', 'repmixer', 'attention', 'attention'] as never } }))).toBe('E_MODEL_CONFIG');
+    expect(errorCode(() => validateConfig(null as unknown as FastVlmConfig))).toBe('E_MODEL_CONFIG');
+    expect(errorCode(() => validateConfig({ ...tiny, vision: { ...tiny.vision, depths: [1, 1] } }))).toBe('E_MODEL_CONFIG');
+    expect(errorCode(() => validateConfig({ ...tiny, vision: { ...tiny.vision, stageTypes: ['repmixer', 'conv', 'repmixer', 'attention', 'attention'] as never } }))).toBe('E_MODEL_CONFIG');
   });
 });
 
@@ -82,11 +74,11 @@ describe('resolution and lengths', () => {
   it('accept exactly the positive multiples of 64', () => {
     fc.assert(
       fc.property(fc.integer({ min: -200, max: 5000 }), (r) => {
-        const code = codeOf(() => resolveShapes(cfg, { resolution: r }));
-        expect(code).toBe(r > 0 && r % 64 === 0 ? undefined : 'E_MODEL_OPTION');
+        const code = errorCode(() => resolveShapes(cfg, { resolution: r }));
+        expect(code).toBe(r > 0 && r % 64 === 0 ? 'ok' : 'E_MODEL_OPTION');
       }),
     );
-    expect(codeOf(() => resolveShapes(cfg, { resolution: 1024.5 }))).toBe('E_MODEL_OPTION');
+    expect(errorCode(() => resolveShapes(cfg, { resolution: 1024.5 }))).toBe('E_MODEL_OPTION');
   });
 
   it('give the documented token counts', () => {
@@ -101,9 +93,9 @@ describe('resolution and lengths', () => {
   it('need S <= C and positive lengths', () => {
     expect(resolveShapes(cfg, {})).toMatchObject({ resolution: 1024, contextLength: 1024, prefillLength: 512 });
     expect(resolveShapes(cfg, { contextLength: 100 }).prefillLength).toBe(100);
-    expect(codeOf(() => resolveShapes(cfg, { contextLength: 8, prefillLength: 9 }))).toBe('E_MODEL_OPTION');
-    expect(codeOf(() => resolveShapes(cfg, { contextLength: 0 }))).toBe('E_MODEL_OPTION');
-    expect(codeOf(() => resolveShapes(cfg, { prefillLength: -1 }))).toBe('E_MODEL_OPTION');
+    expect(errorCode(() => resolveShapes(cfg, { contextLength: 8, prefillLength: 9 }))).toBe('E_MODEL_OPTION');
+    expect(errorCode(() => resolveShapes(cfg, { contextLength: 0 }))).toBe('E_MODEL_OPTION');
+    expect(errorCode(() => resolveShapes(cfg, { prefillLength: -1 }))).toBe('E_MODEL_OPTION');
   });
 });
 

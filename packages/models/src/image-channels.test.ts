@@ -3,8 +3,9 @@
  * network sees exactly what the RGB build sees.
  */
 import { describe, expect, it } from 'vitest';
-import { type Program, interpret, isFastVlmError, tensor } from '@fastvlm/graph';
+import { type Program, interpret, tensor } from '@fastvlm/graph';
 import { buildFastVlm } from './build.js';
+import { fastVlmError } from '../../graph/src/testing/errors.js';
 
 const R = 64;
 
@@ -33,12 +34,6 @@ describe('imageChannels', () => {
   });
 
   it('rejects other orders', () => {
-    let err: unknown;
-    try {
-      buildFastVlm('tiny', { parts: ['vision'], imageChannels: 'rbg' as 'rgb' });
-    } catch (e) {
-      err = e;
-    }
-    expect(isFastVlmError(err, 'E_MODEL_OPTION')).toBe(true);
+    fastVlmError(() => buildFastVlm('tiny', { parts: ['vision'], imageChannels: 'rbg' as 'rgb' }), 'E_MODEL_OPTION');
   });
 });

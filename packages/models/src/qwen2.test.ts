@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type Program, type Tensor, interpret, isFastVlmError, tensor } from '@fastvlm/graph';
 import { type LlmConfig, getConfig, withLlm } from './config.js';
 import { buildFastVlm } from './build.js';
+import { maxRelError } from '../../graph/src/testing/metrics.js';
 
 // A naive float64 Qwen2 written from the architecture description, reading the same weights.
 interface RefOut {
@@ -81,18 +82,6 @@ function qwen2Ref(l: LlmConfig, w: (name: string) => Float32Array, ids: readonly
   return { logits: lin(last, head, l.vocabSize, false), keys, values };
 }
 
-/** max|a-b| / max|b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  let mb = 0;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    mb = Math.max(mb, Math.abs(b[i]!));
-  }
-  return m / mb;
-}
-
 /** Cache entries [layer, kvHead, C, d] of positions < n, flattened in that order. */
 function cachePrefix(t: Tensor, n: number): number[] {
   const [L, K, Cc, D] = t.shape as [number, number, number, number];
@@ -129,12 +118,12 @@ describe('Qwen2 prefill', () => {
           const out = runPrefill(p, ids);
           const ref = qwen2Ref(cfg.llm, w, ids);
           expect(out.get('logits')!.shape).toEqual([1, cfg.llm.vocabSize]);
-          expect(relErr(out.get('logits')!.data, ref.logits)).toBeLessThan(1e-5);
+          expect(maxRelError(out.get('logits')!.data, ref.logits)).toBeLessThan(1e-5);
           const kc = out.get('key_cache')!;
           const vc = out.get('value_cache')!;
           expect(kc.shape).toEqual([2, 2, C, 16]);
-          expect(relErr(cachePrefix(kc, S), ref.keys.flat(3))).toBeLessThan(1e-5);
-          expect(relErr(cachePrefix(vc, S), ref.values.flat(3))).toBeLessThan(1e-5);
+          expect(maxRelError(cachePrefix(kc, S), ref.keys.flat(3))).toBeLessThan(1e-5);
+          expect(maxRelError(cachePrefix(vc, S), ref.values.flat(3))).toBeLessThan(1e-5);
           expect(cacheTail(kc, S).every((x) => x === 0)).toBe(true);
           expect(cacheTail(vc, S).every((x) => x === 0)).toBe(true);
         }),
@@ -217,9 +206,9 @@ describe('Qwen2 decode', () => {
         const embedding = interpret(short, 'embed_token', { input_id: tensor('int32', [1, 1], [ids[S]!]) }).get('embedding')!;
         const dec = interpret(short, 'decode', { embedding, position: tensor('int32', [1], [S]), key_cache: pre.get('key_cache')!, value_cache: pre.get('value_cache')! });
         const full = runPrefill(long, ids);
-        expect(relErr(dec.get('logits')!.data, full.get('logits')!.data)).toBeLessThan(1e-5);
-        expect(relErr(dec.get('key_cache_out')!.data, full.get('key_cache')!.data)).toBeLessThan(1e-5);
-        expect(relErr(dec.get('value_cache_out')!.data, full.get('value_cache')!.data)).toBeLessThan(1e-5);
+        expect(maxRelError(dec.get('logits')!.data, full.get('logits')!.data)).toBeLessThan(1e-5);
+        expect(maxRelError(dec.get('key_cache_out')!.data, full.get('key_cache')!.data)).toBeLessThan(1e-5);
+        expect(maxRelError(dec.get('value_cache_out')!.data, full.get('value_cache')!.data)).toBeLessThan(1e-5);
         expect(cacheTail(dec.get('key_cache_out')!, S + 1).every((x) => x === 0)).toBe(true);
       }),
       { numRuns: 3, seed: 11 },

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type Program, interpret, isFastVlmError, tensor } from '@fastvlm/graph';
+import { type Program, WeightStore, computedSource, interpret, tensor, zeros } from '@fastvlm/graph';
+import { FP32_UNIT_ROUNDOFF, maxRelError, opDepth } from '../../graph/src/testing/metrics.js';
+import { fastVlmError } from '../../graph/src/testing/errors.js';
 import { type VisionConfig, getConfig } from './config.js';
-import { buildFastVlm } from './build.js';
+import { buildFastVlm, syntheticWeights } from './build.js';
 
 // A naive float64 FastViTHD + projector written from the architecture description (fastvlm.md).
 interface Map3 {
@@ -13,7 +15,10 @@ interface Map3 {
 
 const VT = 'model.vision_tower.vision_tower.model.';
 
-/** erf by Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7), enough for a 1e-4 comparison. */
+/** Absolute error bound of {@link erf} (Abramowitz-Stegun 7.1.26). */
+const ERF_ERROR = 1.5e-7;
+
+/** erf by Abramowitz-Stegun 7.1.26 (|error| < {@link ERF_ERROR}). */
 function erf(x: number): number {
   const s = Math.sign(x);
   const a = Math.abs(x);
@@ -137,36 +142,68 @@ function visionRef(v: VisionConfig, hidden: number, w: (n: string) => Float32Arr
   return tokens.map((t) => linear(linear(t, 'model.mm_projector.0', hidden, true).map(gelu), 'model.mm_projector.2', hidden, true));
 }
 
-function image(R: number): Float32Array {
-  // Pixel-like values in [0, 1).
-  return Float32Array.from({ length: 3 * R * R }, (_, i) => (Math.abs(Math.sin(i * 12.9898 + 1) * 43758.5453) % 1));
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  let mb = 0;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(a[i]! - b[i]!));
-    mb = Math.max(mb, Math.abs(b[i]!));
-  }
-  return m / mb;
+/** Pixel-like values in [0, 1) (`k` picks another image). */
+function image(R: number, k = 12.9898): Float32Array {
+  return Float32Array.from({ length: 3 * R * R }, (_, i) => (Math.abs(Math.sin(i * k + 1) * 43758.5453) % 1));
 }
 
 function runVision(p: Program, R: number): Float32Array {
   return interpret(p, 'vision', { images: tensor('fp32', [1, 3, R, R], image(R)) }).get('image_features')!.data as Float32Array;
 }
 
+/**
+ * The tiny vision weights of seed 2 with every bias and BatchNorm running mean zero. With the
+ * default synthetic weights the biases and means dominate the output: an all-zero image moves
+ * it by only 1.7e-5 relative at R = 64 (2.2e-4 at 128), so a comparison of those outputs cannot
+ * tell a model that reads its image from one that ignores it. Without biases the image carries
+ * the output (another image moves it by 50-90%; an all-zero one gives zero).
+ */
+function biasFreeWeights(): WeightStore {
+  const base = syntheticWeights('tiny', { parts: ['vision'], seed: 2 });
+  const store = new WeightStore();
+  for (const name of base.names()) {
+    const src = base.source(name);
+    const zero = name.endsWith('.bias') || name.endsWith('.running_mean');
+    store.add(name, zero ? computedSource(src.dtype, src.shape, () => zeros(src.dtype, src.shape), { describe: 'zeros' }) : src);
+  }
+  return store;
+}
+
+/**
+ * The bound on max|ours - ref| / max|ref| for a program of depth D (longest op chain): each op
+ * of our interpreter rounds its result to fp32 once (relative error <= u = 2^-24; sums are
+ * accumulated in float64 first), and the reference's erf is off by up to 1.5e-7 absolute, which
+ * GELU turns into a relative error of at most 0.5 * 1.5e-7 of its input (counted as a full
+ * 1.5e-7 per op, for every op, to stay on the safe side). Independent roundings add up like a
+ * random walk, as in tests/passes' fp16 bounds: sqrt(D) (u + 1.5e-7). For the tiny model
+ * (D = 153 at both resolutions) that is 2.6e-6, against measured errors of 0.5-3.3e-7.
+ */
+function fp32Bound(p: Program): number {
+  return Math.sqrt(opDepth(p.fn('vision'))) * (FP32_UNIT_ROUNDOFF + ERF_ERROR);
+}
+
 describe('FastViTHD + projector', () => {
   const cfg = getConfig('tiny');
   for (const R of [64, 128]) {
-    it(`matches a naive float64 reference at ${R}x${R}`, () => {
-      const p = buildFastVlm(cfg, { parts: ['vision'], resolution: R, seed: 2 }).vision!;
-      const ours = runVision(p, R);
-      const ref = visionRef(cfg.vision, cfg.llm.hiddenSize, (n) => p.weights.read(n).data as Float32Array, image(R), R);
-      expect(ours.length).toBe((R / 64) ** 2 * cfg.llm.hiddenSize);
-      expect(relErr(ours, ref.flat())).toBeLessThan(1e-4);
-    });
+    for (const biasFree of [false, true]) {
+      it(`matches a naive float64 reference at ${R}x${R} (${biasFree ? 'bias-free' : 'default'} weights)`, () => {
+        const p = buildFastVlm(cfg, { parts: ['vision'], resolution: R, seed: 2, ...(biasFree ? { weights: biasFreeWeights() } : {}) }).vision!;
+        const ours = runVision(p, R);
+        const reference = (img: Float32Array): number[] => visionRef(cfg.vision, cfg.llm.hiddenSize, (n) => p.weights.read(n).data as Float32Array, img, R).flat();
+        const ref = reference(image(R));
+        const bound = fp32Bound(p);
+        expect(ours.length).toBe((R / 64) ** 2 * cfg.llm.hiddenSize);
+        expect(ref.length).toBe(ours.length);
+        expect(maxRelError(ours, ref)).toBeLessThan(bound);
+        // How much the image matters: the reference's output for another image.
+        const sensitivity = maxRelError(reference(image(R, 78.233)), ref);
+        console.log(`vision ${R}x${R} ${biasFree ? 'bias-free' : 'default'} weights: max rel error ${maxRelError(ours, ref).toExponential(2)} (bound ${bound.toExponential(2)}), input sensitivity ${sensitivity.toExponential(2)}`);
+        // With the bias-free weights the comparison sees the image: another image moves the
+        // output far beyond the bound, so a model that ignored its image (or read it wrongly)
+        // would fail. With the default weights it checks the bias and BatchNorm paths.
+        if (biasFree) expect(sensitivity).toBeGreaterThan(1000 * bound);
+      });
+    }
   }
 
   it('runs in fp16 close to fp32', () => {
@@ -174,7 +211,7 @@ describe('FastViTHD + projector', () => {
     const p16 = buildFastVlm(cfg, { parts: ['vision'], resolution: 64, dtype: 'fp16' }).vision!;
     expect(p16.fn('vision').inputs[0]!.type.dtype).toBe('fp32');
     expect(p16.fn('vision').outputs[0]!.type.dtype).toBe('fp16');
-    expect(relErr(runVision(p16, 64), f32)).toBeLessThan(3e-2);
+    expect(maxRelError(runVision(p16, 64), f32)).toBeLessThan(3e-2);
   });
 
   it('has the documented interface and attention sizes at full size', () => {
@@ -192,13 +229,7 @@ describe('FastViTHD + projector', () => {
   });
 
   it('rejects a resolution that is not a multiple of 64', () => {
-    let err: unknown;
-    try {
-      buildFastVlm('fastvlm-0.5b', { parts: ['vision'], resolution: 1000 });
-    } catch (e) {
-      err = e;
-    }
-    expect(isFastVlmError(err, 'E_MODEL_OPTION')).toBe(true);
+    const err = fastVlmError(() => buildFastVlm('fastvlm-0.5b', { parts: ['vision'], resolution: 1000 }), 'E_MODEL_OPTION');
     expect(String(err)).toMatch(/multiple of 64.*1000/);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type Tensor, fp16BitsToFp32, fp32ToFp16Bits, roundToFp16 } from '@fastvlm/graph';
 import { PALETTE_NBITS, type PaletteParams, assignPalette, palettize } from './palettize.js';
 import { weightValuesOf } from './values.js';
+import { lcg32, uniform } from '../../../graph/src/testing/rng.js';
 
 /** Elements of group g (channels [g*G, (g+1)*G) of `axis`, or all for per-tensor). */
 function groupElements(shape: readonly number[], p: PaletteParams, g: number): number[] {
@@ -55,13 +56,13 @@ function halfUlp16(x: number): number {
 }
 
 function makeWeight(shape: number[], dtype: 'fp16' | 'fp32', seed: number, levels: number): Tensor {
-  let s = seed >>> 0 || 1;
+  const next = uniform(seed >>> 0 || 1, lcg32);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const r = next();
     // Few distinct values sometimes (levels small), so groups with fewer values than entries occur.
-    const u = levels > 0 ? Math.floor((s / 4294967296) * levels) / levels : s / 4294967296;
+    const u = levels > 0 ? Math.floor(r * levels) / levels : r;
     const v = (u * 2 - 1) * 0.1;
     data[i] = dtype === 'fp16' ? roundToFp16(v) : Math.fround(v);
   }

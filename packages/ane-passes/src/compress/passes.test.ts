@@ -18,6 +18,8 @@ import { PassManager } from '../manager.js';
 import { storeFor } from '../testing/support.js';
 import { palettizeProgram, palettizeRulesFromOptions, palettizeWeights } from './palettize-pass.js';
 import { quantizeProgram, quantizeRulesFromOptions, quantizeWeights } from './quantize-pass.js';
+import { fastVlmError } from '../../../graph/src/testing/errors.js';
+import { lcg32, uniform } from '../../../graph/src/testing/rng.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 const PASSES = { 'palettize-weights': palettizeWeights, 'quantize-weights': quantizeWeights } as const;
@@ -50,12 +52,11 @@ function counted(t: Tensor): WeightSource & { reads: number } {
 }
 
 function seeded(shape: number[], dtype: 'fp16' | 'fp32', seed: number): Tensor {
-  let s = seed >>> 0 || 1;
+  const next = uniform(seed >>> 0 || 1, lcg32);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const v = (s / 4294967296 - 0.5) * 0.2;
+    const v = (next() - 0.5) * 0.2;
     data[i] = dtype === 'fp16' ? roundToFp16(v) : Math.fround(v);
   }
   return { dtype, shape, data };
@@ -149,13 +150,8 @@ describe('palettize-weights', () => {
     expect((err as FastVlmError).message).toContain("'w' [10,12]");
     expect((err as FastVlmError).message).toContain('group size 4 does not divide the 10 channels');
     // Through the PassManager the original code travels in the details.
-    try {
-      new PassManager().add(palettizeWeights, { granularity: 'per_grouped_channel', groupSize: 4, weightThreshold: 0 }).run(parseProgram(LINEAR(10, 12), storeFor(LINEAR(10, 12))));
-      expect.fail('no error');
-    } catch (e) {
-      expect((e as FastVlmError).code).toBe('E_PASS_FAILED');
-      expect((e as FastVlmError).details.causeCode).toBe('E_COMPRESS_GROUP');
-    }
+    const e = fastVlmError(() => new PassManager().add(palettizeWeights, { granularity: 'per_grouped_channel', groupSize: 4, weightThreshold: 0 }).run(parseProgram(LINEAR(10, 12), storeFor(LINEAR(10, 12)))), 'E_PASS_FAILED');
+    expect(e.details.causeCode).toBe('E_COMPRESS_GROUP');
   });
 
   it('raises E_COMPRESS_NONFINITE naming the tensor when a NaN or infinite weight is computed', () => {
@@ -167,14 +163,9 @@ describe('palettize-weights', () => {
         store.add('w', memorySource(w));
         const p = parseProgram(LINEAR(8, 12, dtype), store);
         palettizeProgram(p, palettizeRulesFromOptions(P));
-        try {
-          interpret(p, undefined, { x: seeded([2, 12], dtype, 1) });
-          expect.fail('no error');
-        } catch (e) {
-          expect((e as FastVlmError).code).toBe('E_COMPRESS_NONFINITE');
-          expect((e as FastVlmError).message).toContain("weight 'w'");
-          expect((e as FastVlmError).message).toContain('element 17');
-        }
+        const e = fastVlmError(() => interpret(p, undefined, { x: seeded([2, 12], dtype, 1) }), 'E_COMPRESS_NONFINITE');
+        expect(e.message).toContain("weight 'w'");
+        expect(e.message).toContain('element 17');
       }
     }
   });
@@ -211,12 +202,8 @@ describe('palettize-weights', () => {
   it('reports bad nbits and malformed rules as E_COMPRESS_CONFIG', () => {
     const text = LINEAR(8, 12);
     for (const opts of [{ nbits: 5 }, { rules: ['name:w nbits=9'] }]) {
-      try {
-        new PassManager().add(palettizeWeights, opts).run(parseProgram(text, storeFor(text)));
-        expect.fail('no error');
-      } catch (e) {
-        expect((e as FastVlmError).details.causeCode).toBe('E_COMPRESS_CONFIG');
-      }
+      const e = fastVlmError(() => new PassManager().add(palettizeWeights, opts).run(parseProgram(text, storeFor(text))));
+      expect(e.details.causeCode).toBe('E_COMPRESS_CONFIG');
     }
   });
 });
@@ -258,23 +245,13 @@ describe('quantize-weights', () => {
 
   it('refuses a block size that does not divide the input channels (E_COMPRESS_GROUP)', () => {
     const p = parseProgram(LINEAR(8, 10), storeFor(LINEAR(8, 10)));
-    try {
-      quantizeProgram(p, quantizeRulesFromOptions({ ...Q, granularity: 'per_block' }));
-      expect.fail('no error');
-    } catch (e) {
-      expect((e as FastVlmError).code).toBe('E_COMPRESS_GROUP');
-      expect((e as FastVlmError).message).toContain("'w' [8,10]");
-    }
+    const e = fastVlmError(() => quantizeProgram(p, quantizeRulesFromOptions({ ...Q, granularity: 'per_block' })), 'E_COMPRESS_GROUP');
+    expect(e.message).toContain("'w' [8,10]");
   });
 
   it('refuses form=affine for 4-bit or per-block settings (E_COMPRESS_CONFIG)', () => {
     const p = parseProgram(LINEAR(8, 12), storeFor(LINEAR(8, 12)));
-    try {
-      quantizeProgram(p, quantizeRulesFromOptions({ ...Q, dtype: 'int4' }), { form: 'affine' });
-      expect.fail('no error');
-    } catch (e) {
-      expect((e as FastVlmError).code).toBe('E_COMPRESS_CONFIG');
-    }
+    fastVlmError(() => quantizeProgram(p, quantizeRulesFromOptions({ ...Q, dtype: 'int4' }), { form: 'affine' }), 'E_COMPRESS_CONFIG');
   });
 
   it('shares the entries of one weight between its consts and stays idempotent', () => {

@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { type PalettizeSettings, PALETTIZE_KEYS, QUANTIZE_KEYS, type QuantizeSettings, checkPalettizeSettings, checkQuantizeSettings, globToRegExp, parseRules, resolveSettings } from './settings.js';
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 const BASE: PalettizeSettings = { nbits: 4, mode: 'kmeans', granularity: 'per_tensor', groupSize: 32, channelAxis: -1, weightThreshold: 2048 };
 const QBASE: QuantizeSettings = { dtype: 'int8', mode: 'linear_symmetric', granularity: 'per_channel', blockSize: 32, weightThreshold: 2048 };
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `uncoded: ${String(e)}`;
-  }
-  return 'no error';
-}
 
 describe('compression rules', () => {
   it('parses op and name rules over the base settings', () => {
@@ -36,21 +28,21 @@ describe('compression rules', () => {
 
   it('refuses a weight whose consumers select different settings (E_COMPRESS_CONFIG)', () => {
     const r = parseRules(['op:conv2d nbits=2'], BASE, PALETTIZE_KEYS, checkPalettizeSettings);
-    expect(codeOf(() => resolveSettings(r, ['w'], ['conv2d', 'linear'], 'w'))).toBe('E_COMPRESS_CONFIG');
+    expect(errorCode(() => resolveSettings(r, ['w'], ['conv2d', 'linear'], 'w'))).toBe('E_COMPRESS_CONFIG');
   });
 
   it('reports malformed rules with E_COMPRESS_CONFIG naming the rule', () => {
     const bad = ['', 'linear nbits=4', 'op:linear', 'op:linear nbits', 'op:linear bits=4', 'op:linear nbits=5', 'op:linear nbits=x', 'name:a mode=fancy', 'op:linear groupSize=0', 'name:a skip nbits=4'];
-    for (const rule of bad) expect(codeOf(() => parseRules([rule], BASE, PALETTIZE_KEYS, checkPalettizeSettings)), rule).toBe('E_COMPRESS_CONFIG');
-    expect(codeOf(() => parseRules(['op:linear dtype=int3'], QBASE, QUANTIZE_KEYS, checkQuantizeSettings))).toBe('E_COMPRESS_CONFIG');
-    expect(codeOf(() => parseRules(['op:linear nbits=4'], null, PALETTIZE_KEYS, checkPalettizeSettings))).toBe('E_COMPRESS_CONFIG');
+    for (const rule of bad) expect(errorCode(() => parseRules([rule], BASE, PALETTIZE_KEYS, checkPalettizeSettings)), rule).toBe('E_COMPRESS_CONFIG');
+    expect(errorCode(() => parseRules(['op:linear dtype=int3'], QBASE, QUANTIZE_KEYS, checkQuantizeSettings))).toBe('E_COMPRESS_CONFIG');
+    expect(errorCode(() => parseRules(['op:linear nbits=4'], null, PALETTIZE_KEYS, checkPalettizeSettings))).toBe('E_COMPRESS_CONFIG');
     try {
       parseRules(['op:linear nbits=5'], BASE, PALETTIZE_KEYS, checkPalettizeSettings);
     } catch (e) {
       expect(String(e)).toContain("rule 'op:linear nbits=5'");
       expect(String(e)).toContain('1, 2, 3, 4, 6, 8');
     }
-    expect(codeOf(() => checkPalettizeSettings({ ...BASE, nbits: 7 as 4 }, 'x'))).toBe('E_COMPRESS_CONFIG');
+    expect(errorCode(() => checkPalettizeSettings({ ...BASE, nbits: 7 as 4 }, 'x'))).toBe('E_COMPRESS_CONFIG');
   });
 
   it('parses quantization keys', () => {

@@ -4,14 +4,14 @@ import { PaletteJob, QuantJob } from './jobs.js';
 import { palettizeProgram, palettizeRulesFromOptions } from './palettize-pass.js';
 import { quantizeProgram, quantizeRulesFromOptions } from './quantize-pass.js';
 import { CompressPool, precomputePalettes, withCompressWorkers } from './workers.js';
+import { lcg32, uniform } from '../../../graph/src/testing/rng.js';
 
 function seeded(shape: number[], seed: number, dtype: 'fp16' | 'fp32' = 'fp16'): Tensor {
-  let s = seed >>> 0 || 1;
+  const next = uniform(seed >>> 0 || 1, lcg32);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const v = (s / 4294967296 - 0.5) * 0.1;
+    const v = (next() - 0.5) * 0.1;
     data[i] = dtype === 'fp16' ? roundToFp16(v) : Math.fround(v);
   }
   return { dtype, shape, data };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isFastVlmError, printProgram, verifyProgram } from '@fastvlm/graph';
+import { printProgram, verifyProgram } from '@fastvlm/graph';
 import { FunctionEditor } from './editor.js';
 import { TestFn } from '../testing/support.js';
+import { fastVlmError } from '../../../graph/src/testing/errors.js';
 
 function sample() {
   const t = new TestFn();
@@ -60,33 +61,16 @@ describe('FunctionEditor', () => {
     const { p, fn, a, b } = sample();
     const ed = new FunctionEditor(p, fn);
     const other = ed.add('reduce_sum', { x: a }, {}, null);
-    try {
-      ed.replaceAllUses(b, other.outputs[0]!);
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_REWRITE_INVALID')).toBe(true);
-      expect((e as Error).message).toContain('fp32[4]');
-    }
-    try {
-      ed.erase(a.producer!);
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_REWRITE_INVALID')).toBe(true);
-      expect((e as Error).message).toContain('%a');
-    }
+    expect(fastVlmError(() => ed.replaceAllUses(b, other.outputs[0]!), 'E_REWRITE_INVALID').message).toContain('fp32[4]');
+    expect(fastVlmError(() => ed.erase(a.producer!), 'E_REWRITE_INVALID').message).toContain('%a');
   });
 
   it('validates created ops like the DSL', () => {
     const { p, fn, x } = sample();
     const ed = new FunctionEditor(p, fn);
     const bad = ed.add('const', {}, { dtype: 'fp32', shape: [3], value: [1, 2, 3] }, null);
-    try {
-      ed.add('add', { x, y: bad.outputs[0]! }, {}, null);
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_SHAPE_MISMATCH')).toBe(true);
-      expect((e as Error).message).toContain('add');
-    }
+    const e = fastVlmError(() => ed.add('add', { x, y: bad.outputs[0]! }, {}, null), 'E_SHAPE_MISMATCH');
+    expect(e.message).toContain('add');
   });
 
   it('eraseDead removes whole dead chains but keeps used values', () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FastVlmError, type Tensor, type WeightSource, WeightStore, tensor } from '@fastvlm/graph';
+import { type Tensor, type WeightSource, WeightStore, tensor } from '@fastvlm/graph';
 import { PassManager } from '../manager.js';
 import { TestFn, seeded } from '../testing/support.js';
 import { viewSource } from './views.js';
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 /** Counts of the calls a source received. */
 interface Calls {
@@ -148,19 +149,11 @@ describe('viewSource', () => {
 
   it('rejects ranges outside the parent and dtype changes without a conversion (coded)', () => {
     const { src } = spySource([4], [1, 2, 3, 4], { range: true });
-    const code = (f: () => unknown): string | undefined => {
-      try {
-        f();
-      } catch (e) {
-        return e instanceof FastVlmError ? e.code : 'not coded';
-      }
-      return undefined;
-    };
-    expect(code(() => viewSource(src, 'fp32', [3], { offset: 2, describe: 'x' }))).toBe('E_SHAPE_MISMATCH');
-    expect(code(() => viewSource(src, 'fp16', [4], { describe: 'x' }))).toBe('E_SHAPE_MISMATCH');
+    expect(errorCode(() => viewSource(src, 'fp32', [3], { offset: 2, describe: 'x' }))).toBe('E_SHAPE_MISMATCH');
+    expect(errorCode(() => viewSource(src, 'fp16', [4], { describe: 'x' }))).toBe('E_SHAPE_MISMATCH');
     const v = viewSource(src, 'fp32', [2], { offset: 1, describe: 'x' });
-    expect(code(() => v.streamRange!(1, 2, 64))).toBe('E_ATTR');
-    expect(code(() => v.stream!(0))).toBe('E_ATTR');
+    expect(errorCode(() => v.streamRange!(1, 2, 64))).toBe('E_ATTR');
+    expect(errorCode(() => v.stream!(0))).toBe('E_ATTR');
   });
 });
 

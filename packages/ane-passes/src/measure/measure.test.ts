@@ -9,25 +9,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FastVlmError } from '@fastvlm/graph';
 import { importPowermetrics, packageContentHash, parseBenchResult, parsePlist, parsePlistStream, readBenchResult, summarisePowermetrics, validateJson } from './index.js';
 import { ANE_BENCH_SCHEMA } from './read.js';
+import { fastVlmError } from '../../../graph/src/testing/errors.js';
 
 const DATA = new URL('../../test-data/ane-bench/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'fastvlm-measure-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const sample = (): Record<string, unknown> => JSON.parse(readFileSync(join(DATA, 'result.json'), 'utf8')) as Record<string, unknown>;
 const plistText = (): string => readFileSync(join(DATA, 'power.plist.txt'), 'utf8').replace(/@NUL@\n?/g, '\0');
-
-function coded(fn: () => unknown): FastVlmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FastVlmError) return e;
-    throw e;
-  }
-  throw new Error('expected a coded error');
-}
 
 describe('ane-bench results', () => {
   it('reads the Swift form: absent nullable fields read as null', () => {
@@ -54,7 +44,7 @@ describe('ane-bench results', () => {
     for (const [edit, problem] of cases) {
       const j = sample();
       edit(j);
-      const e = coded(() => parseBenchResult(JSON.stringify(j), 'r.json'));
+      const e = fastVlmError(() => parseBenchResult(JSON.stringify(j), 'r.json'));
       expect(e.code, problem).toBe('E_MEASURE_SCHEMA');
       expect(e.message, problem).toContain(`r.json: ${problem}`);
     }
@@ -64,11 +54,11 @@ describe('ane-bench results', () => {
   it('refuses unknown versions and non-JSON with their own codes', () => {
     const j = sample();
     j['schema'] = 'fastvlm.ane-bench/2';
-    const v = coded(() => parseBenchResult(JSON.stringify(j), 'r.json'));
+    const v = fastVlmError(() => parseBenchResult(JSON.stringify(j), 'r.json'));
     expect(v.code).toBe('E_MEASURE_VERSION');
     expect(v.message).toContain('r.json: schema "fastvlm.ane-bench/2" is not one this reader knows (fastvlm.ane-bench/1)');
-    expect(coded(() => parseBenchResult('{"schema": ', 'r.json')).code).toBe('E_MEASURE_READ');
-    expect(coded(() => readBenchResult(join(work, 'absent.json'))).code).toBe('E_MEASURE_READ');
+    expect(fastVlmError(() => parseBenchResult('{"schema": ', 'r.json')).code).toBe('E_MEASURE_READ');
+    expect(fastVlmError(() => readBenchResult(join(work, 'absent.json'))).code).toBe('E_MEASURE_READ');
   });
 
   it('ties a result to its package by content hash', () => {
@@ -98,7 +88,7 @@ describe('ane-bench results', () => {
     const w = readFileSync(join(pkg, 'Data/com.apple.CoreML/weights/weight.bin'));
     w[12345] = 8;
     writeFileSync(join(pkg, 'Data/com.apple.CoreML/weights/weight.bin'), w);
-    const e = coded(() => readBenchResult(file, { packagePath: pkg }));
+    const e = fastVlmError(() => readBenchResult(file, { packagePath: pkg }));
     expect(e.code).toBe('E_MEASURE_PACKAGE');
     expect(e.message).toContain(`measured package /Users/me/build/fastvlm-0.5b-vision.mlpackage (sha256 ${want.slice(0, 12)}...), not ${pkg}`);
   });
@@ -123,12 +113,12 @@ describe('powermetrics', () => {
       ['<plist><foo/></plist>', 'unknown plist element <foo>'],
       ['<plist><true/></plist>trailing', 'text after </plist>'],
     ] as const) {
-      const e = coded(() => parsePlist(text, 'p.plist'));
+      const e = fastVlmError(() => parsePlist(text, 'p.plist'));
       expect(e.code, text).toBe('E_MEASURE_PLIST');
       expect(e.message, text).toMatch(new RegExp(`p\\.plist: .*${what.replace(/[.*+?^${}()|[\]\\<>/]/g, '\\$&')}.* at byte \\d+`));
     }
     const noAne = '<plist><dict><key>elapsed_ns</key><integer>1</integer><key>processor</key><dict><key>cpu_power</key><real>5</real></dict></dict></plist>';
-    expect(coded(() => summarisePowermetrics(noAne, 'p.plist')).message).toContain('1 samples and none gives the Neural Engine\'s power');
+    expect(fastVlmError(() => summarisePowermetrics(noAne, 'p.plist')).message).toContain('1 samples and none gives the Neural Engine\'s power');
   });
 
   it('imports into a result file atomically, leaving it untouched on failure', () => {
@@ -141,7 +131,7 @@ describe('powermetrics', () => {
     expect(readBenchResult(result).power).toEqual(r.power);
     const before = readFileSync(result);
     writeFileSync(plist, '<plist><dict>');
-    expect(coded(() => importPowermetrics(plist, result)).code).toBe('E_MEASURE_PLIST');
+    expect(fastVlmError(() => importPowermetrics(plist, result)).code).toBe('E_MEASURE_PLIST');
     expect(Buffer.compare(readFileSync(result), before)).toBe(0);
   });
 });

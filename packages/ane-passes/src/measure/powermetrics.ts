@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '@fastvlm/graph';
 import type { AneBenchResult, PowerSummary } from './bench-types.generated.js';
 import { measureError } from './errors.js';
 import { type PlistValue, parsePlistStream } from './plist.js';
@@ -55,8 +56,9 @@ export function summarisePowermetrics(text: string, file: string): PowerSummary 
 
 /**
  * `fastvlm measure import`: reads `plistFile`, puts its summary into the result file `resultFile`
- * (`power`) and writes the result back through a temporary file and a rename, so a failure
- * leaves the old file as it was. Returns the new result.
+ * (`power`) and writes the result back atomically (`writeFileAtomic` of @fastvlm/graph), so a
+ * failure leaves the old file as it was; a failed write is `E_IO` / `E_NO_SPACE` naming
+ * `resultFile`. Returns the new result.
  */
 export function importPowermetrics(plistFile: string, resultFile: string): AneBenchResult {
   const result = readBenchResult(resultFile);
@@ -67,13 +69,6 @@ export function importPowermetrics(plistFile: string, resultFile: string): AneBe
     throw measureError('E_MEASURE_READ', `${plistFile}: cannot read: ${e instanceof Error ? e.message : String(e)}`, { where: plistFile, cause: e });
   }
   const updated: AneBenchResult = { ...result, power: summarisePowermetrics(text, plistFile) };
-  const tmp = path.join(path.dirname(resultFile), `.${path.basename(resultFile)}.tmp-${process.pid}`);
-  try {
-    fs.writeFileSync(tmp, `${JSON.stringify(updated, null, 2)}\n`);
-    fs.renameSync(tmp, resultFile);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw measureError('E_MEASURE_READ', `${resultFile}: cannot write: ${e instanceof Error ? e.message : String(e)}`, { where: resultFile, cause: e });
-  }
+  writeFileAtomic(resultFile, `${JSON.stringify(updated, null, 2)}\n`);
   return updated;
 }

@@ -2,12 +2,13 @@
  * `cancel-reshapes`: merges chains of reshapes (squeeze and expand_dims included).
  * @module
  */
-import { shapeEq } from '@fastvlm/graph';
+import { allOps, shapeEq } from '@fastvlm/graph';
 import { type RewritePattern, capture, op, pattern } from '../rewrite/index.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
 import { passthrough, symbolsCovered } from './util.js';
 
-const RESHAPES = ['reshape', 'squeeze', 'expand_dims'] as const;
+/** Ops that re-view their input's elements in row-major order under another shape, by trait. */
+const RESHAPES = allOps().filter((d) => d.traits.layout === 'reshape').map((d) => d.name);
 
 /** The patterns of `cancel-reshapes`. */
 export const CANCEL_RESHAPE_PATTERNS: readonly RewritePattern[] = [

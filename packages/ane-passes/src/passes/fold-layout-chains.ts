@@ -6,10 +6,9 @@
 import { type Op, type Value, stridesOf } from '@fastvlm/graph';
 import type { FunctionEditor } from '../ir/editor.js';
 import { definePass } from '../pass.js';
+import { isDataMovement } from '../ir/traits.js';
 import { allStatic, editFunctions, permOf } from './util.js';
 
-/** Ops that only move data: a transpose permutes axes, the others keep the row-major order. */
-const LAYOUT_KINDS: ReadonlySet<string> = new Set(['transpose', 'reshape', 'squeeze', 'expand_dims']);
 
 /** One step of a layout chain on static shapes. */
 export type LayoutStep = { readonly kind: 'transpose'; readonly perm: readonly number[] } | { readonly kind: 'reshape'; readonly shape: readonly number[] };
@@ -282,7 +281,7 @@ function planFor(fold: ChainFold, inShape: readonly number[], outShape: readonly
 function nextInChain(ed: FunctionEditor, v: Value): Op | undefined {
   if (ed.useCount(v) !== 1 || ed.isOutput(v)) return undefined;
   const u = ed.users(v)[0]!;
-  return LAYOUT_KINDS.has(u.kind) ? u : undefined;
+  return isDataMovement(u.kind) ? u : undefined;
 }
 
 /** The maximal chain of layout ops ending at `end` whose inner values have one use each. */
@@ -291,7 +290,7 @@ function chainEndingAt(ed: FunctionEditor, end: Op): Op[] {
   for (;;) {
     const x = chain[0]!.inputs.x as Value;
     const p = x.producer;
-    if (!p || !LAYOUT_KINDS.has(p.kind) || nextInChain(ed, x) !== chain[0]) break;
+    if (!p || !isDataMovement(p.kind) || nextInChain(ed, x) !== chain[0]) break;
     chain.unshift(p);
   }
   return chain;
@@ -342,7 +341,7 @@ function foldFunction(ed: FunctionEditor): number {
   for (let changed = true; changed; ) {
     changed = false;
     for (const end of ed.ops()) {
-      if (!ed.contains(end) || !LAYOUT_KINDS.has(end.kind)) continue;
+      if (!ed.contains(end) || !isDataMovement(end.kind)) continue;
       const nx = nextInChain(ed, end.outputs[0]!);
       if (nx) continue;
       const chain = chainEndingAt(ed, end);

@@ -9,13 +9,14 @@ import { deriveConst } from '../ir/derive.js';
 import { type Match, type RewritePattern, capture, constant, op, pattern } from '../rewrite/index.js';
 import type { RewriteBuilder } from '../rewrite/builder.js';
 import { patternPass } from '../rewrite/pattern-pass.js';
+import { elementwiseKinds } from '../ir/traits.js';
 import { invertPerm, permOf } from './util.js';
 import { SINK_MOVEMENT_PATTERNS } from './sink-transposes-movement.js';
 
-/** Elementwise ops with one tensor input `x` (attributes, e.g. cast's dtype, are kept). */
-export const UNARY_ELEMENTWISE = ['relu', 'gelu', 'silu', 'sigmoid', 'tanh', 'exp', 'log', 'sqrt', 'rsqrt', 'neg', 'abs', 'erf', 'cast'] as const;
-/** Elementwise ops with tensor inputs `x` and `y`. */
-export const BINARY_ELEMENTWISE = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'equal', 'not_equal', 'less', 'less_equal', 'greater', 'greater_equal'] as const;
+/** Elementwise ops with one tensor input `x` (attributes, e.g. cast's dtype, are kept), by trait. */
+const UNARY_ELEMENTWISE = elementwiseKinds(['x']);
+/** Elementwise ops with tensor inputs `x` and `y`, by trait. */
+const BINARY_ELEMENTWISE = elementwiseKinds(['x', 'y']);
 
 const transposeOf = (name: string, as: string) => op('transpose', { x: capture(name) }, { as, singleUse: true });
 

@@ -15,6 +15,7 @@ import type { AttrValue, Op, Value } from '@fastvlm/graph';
 import { passError } from '../errors.js';
 import type { RewriteBuilder } from './builder.js';
 import type { Match } from './match.js';
+import { isCommutative } from '../ir/traits.js';
 
 /** A constraint on one attribute: an exact value (deep equality) or a predicate. */
 export type AttrConstraint = AttrValue | ((value: AttrValue | undefined) => boolean);
@@ -75,9 +76,6 @@ export interface OneOfPattern {
 /** Any value pattern. */
 export type ValuePattern = OpPattern | CapturePattern | AnyPattern | AbsentPattern | ConstPattern | OneOfPattern;
 
-/** Op kinds whose `x` and `y` inputs commute. */
-export const COMMUTATIVE_KINDS: ReadonlySet<string> = new Set(['add', 'mul', 'maximum', 'minimum', 'equal', 'not_equal']);
-
 /** Options of {@link op}. */
 export interface OpPatternOptions {
   readonly attrs?: Readonly<Record<string, AttrConstraint>>;
@@ -92,7 +90,7 @@ export interface OpPatternOptions {
 export function op(kind: string | readonly string[], inputs: Readonly<Record<string, ValuePattern | readonly ValuePattern[]>> = {}, opts: OpPatternOptions = {}): OpPattern {
   const kinds = typeof kind === 'string' ? [kind] : [...kind];
   if (kinds.length === 0) throw passError('E_PATTERN', 'an op pattern needs at least one op kind');
-  const commutative = opts.commutative ?? kinds.every((k) => COMMUTATIVE_KINDS.has(k));
+  const commutative = opts.commutative ?? kinds.every(isCommutative);
   return {
     type: 'op',
     kinds,

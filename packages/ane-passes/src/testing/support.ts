@@ -25,6 +25,7 @@ import {
   roundToFp16,
 } from '@fastvlm/graph';
 import { PassManager } from '../manager.js';
+import { lcg32, uniform } from '../../../graph/src/testing/rng.js';
 
 /** packages/ane-passes/test-data/golden */
 export const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-data', 'golden');
@@ -70,14 +71,8 @@ export function opCount(p: Program): number {
   return n;
 }
 
-/** A tiny LCG (independent of the package's own generator). */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+/** Floats in [0, 1) from the shared LCG (independent of the package's own generator). */
+const lcg = (seed: number): (() => number) => uniform(seed, lcg32);
 
 /** Inputs for every function of `p`: floats in [-1, 1] (fp16-exact), ints in [0, 3], symbols = 3. */
 export function testInputs(p: Program, seed: number): Map<string, Record<string, Tensor>> {

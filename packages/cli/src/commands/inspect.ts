@@ -13,9 +13,9 @@ import {
   ColorSpace,
   DEFAULT_TARGET,
   type FeatureDescription,
-  type MilBlock,
   TARGETS,
   type Target,
+  milFunctionOpCounts,
   readMlPackage,
   readWeightBin,
   targetInfo,
@@ -126,14 +126,6 @@ function featureInfo(f: FeatureDescription): FeatureInfo {
   return { name, kind: kind.replace(/Type$/, '') };
 }
 
-function countOps(block: MilBlock | undefined, counts: Map<string, number>): void {
-  for (const op of block?.operations ?? []) {
-    const type = op.type ?? '?';
-    counts.set(type, (counts.get(type) ?? 0) + 1);
-    for (const b of op.blocks ?? []) countOps(b, counts);
-  }
-}
-
 /** Reads and summarizes the package at `p`. */
 export function inspectPackage(p: string): PackageInfo {
   const pkg = readMlPackage(p);
@@ -149,10 +141,8 @@ export function inspectPackage(p: string): PackageInfo {
   const functions = described.map((d): PackageFunctionInfo => {
     const mf = milFns[d.name];
     const opset = mf?.opset ?? '';
-    const counts = new Map<string, number>();
-    countOps(mf?.blockSpecializations?.[opset], counts);
-    const opCounts: Record<string, number> = {};
-    for (const k of [...counts.keys()].sort()) opCounts[k] = counts.get(k)!;
+    const counts = mf ? milFunctionOpCounts(mf) : new Map<string, number>();
+    const opCounts: Record<string, number> = Object.fromEntries(counts);
     const consts = counts.get('const') ?? 0;
     let ops = 0;
     for (const c of counts.values()) ops += c;

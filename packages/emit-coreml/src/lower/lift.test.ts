@@ -8,6 +8,7 @@ import type { MilBlock, MilOperation } from '../proto/mil-types.js';
 import type { CoreMLModel } from '../proto/model-types.js';
 import { liftProgram } from './lift.js';
 import { lowerProgram } from './program.js';
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 function model(ops: MilOperation[], outputs: string[], inputs = [namedValue('x', tensorType('fp32', [2, 3]))]): CoreMLModel {
   return mlProgramModel({
@@ -23,12 +24,7 @@ function op(type: string, name: string, inputs: Record<string, string | string[]
 }
 
 function liftCode(m: CoreMLModel, weights?: string): string {
-  try {
-    liftProgram(m, weights);
-    return 'ok';
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `uncoded: ${String(e)}`;
-  }
+  return errorCode(() => liftProgram(m, weights));
 }
 
 describe('liftProgram', () => {

@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type DType, FastVlmError, Func, FunctionBuilder, Op, Program, Value, WeightStore, isFastVlmError, registerOps, syntheticSource, tensor,
-} from '@fastvlm/graph';
+import { type DType, FastVlmError, Func, FunctionBuilder, Op, Program, Value, WeightStore, registerOps, syntheticSource } from '@fastvlm/graph';
 import { arbProgram } from '../../../graph/src/testing/random-graph.js';
 import { encodeModel } from '../proto/codec.js';
 import type { MilOperation } from '../proto/mil-types.js';
@@ -11,6 +9,7 @@ import { MIL_NAME_RE, MilNameScope, sanitizeMilName } from './names.js';
 import { lowerProgram, lowerProgramPlan } from './program.js';
 import { TARGETS, type Target, parseTarget, targetInfo } from './target.js';
 import { usesBlob } from './values.js';
+import { errorCode, fastVlmError } from '../../../graph/src/testing/errors.js';
 
 function ops(p: Program, opts: Parameters<typeof lowerProgram>[1] = {}): MilOperation[] {
   const m = lowerProgram(p, opts);
@@ -30,15 +29,6 @@ function single(build: (f: FunctionBuilder) => Value[], store = new WeightStore(
   return p;
 }
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `uncoded: ${String(e)}`;
-  }
-}
-
 describe('targets', () => {
   it('map to specification versions 6..9 and opsets CoreML5..CoreML8', () => {
     expect(TARGETS.map((t) => [targetInfo(t).specVersion, targetInfo(t).opset])).toEqual([
@@ -47,8 +37,8 @@ describe('targets', () => {
       [8, 'CoreML7'],
       [9, 'CoreML8'],
     ]);
-    expect(codeOf(() => parseTarget('ios14'))).toBe('E_LOWER_OPTION');
-    expect(codeOf(() => lowerProgram(single((f) => [f.input('x', { dtype: 'fp32', shape: [1] })]), { target: 'ios26' as Target }))).toBe('E_LOWER_OPTION');
+    expect(errorCode(() => parseTarget('ios14'))).toBe('E_LOWER_OPTION');
+    expect(errorCode(() => lowerProgram(single((f) => [f.input('x', { dtype: 'fp32', shape: [1] })]), { target: 'ios26' as Target }))).toBe('E_LOWER_OPTION');
   });
 
   it('default to ios18', () => {
@@ -89,12 +79,12 @@ describe('MIL names', () => {
 
   it('a function name that is not a MIL identifier, or an unknown or repeated one, is E_LOWER_NAME', () => {
     const p = single((f) => [f.add('relu', { x: f.input('x', { dtype: 'fp32', shape: [2] }) })[0]!]);
-    expect(codeOf(() => lowerProgram(p, { functions: ['main', 'main'] }))).toBe('E_LOWER_NAME');
-    expect(codeOf(() => lowerProgram(p, { functions: ['other'] }))).toBe('E_LOWER_NAME');
-    expect(codeOf(() => lowerProgram(p, { functions: ['1main'] }))).toBe('E_LOWER_NAME');
-    expect(codeOf(() => lowerProgram(p, { functions: [] }))).toBe('E_LOWER_PROGRAM');
-    expect(codeOf(() => lowerProgram(p, { defaultFunction: 'nope' }))).toBe('E_LOWER_NAME');
-    expect(codeOf(() => lowerProgram(p, { inputs: { nope: {} } }))).toBe('E_LOWER_NAME');
+    expect(errorCode(() => lowerProgram(p, { functions: ['main', 'main'] }))).toBe('E_LOWER_NAME');
+    expect(errorCode(() => lowerProgram(p, { functions: ['other'] }))).toBe('E_LOWER_NAME');
+    expect(errorCode(() => lowerProgram(p, { functions: ['1main'] }))).toBe('E_LOWER_NAME');
+    expect(errorCode(() => lowerProgram(p, { functions: [] }))).toBe('E_LOWER_PROGRAM');
+    expect(errorCode(() => lowerProgram(p, { defaultFunction: 'nope' }))).toBe('E_LOWER_NAME');
+    expect(errorCode(() => lowerProgram(p, { inputs: { nope: {} } }))).toBe('E_LOWER_NAME');
   });
 
   it('a value name used twice in a function is E_VERIFY, or E_LOWER_NAME without the verifier', () => {
@@ -105,8 +95,8 @@ describe('MIL names', () => {
     fn.body.outputs = [y];
     const p = new Program(new WeightStore());
     p.addFunction(fn);
-    expect(codeOf(() => lowerProgram(p))).toBe('E_VERIFY');
-    expect(codeOf(() => lowerProgram(p, { verify: false }))).toBe('E_LOWER_NAME');
+    expect(errorCode(() => lowerProgram(p))).toBe('E_VERIFY');
+    expect(errorCode(() => lowerProgram(p, { verify: false }))).toBe('E_LOWER_NAME');
   });
 });
 
@@ -260,6 +250,7 @@ describe('unsupported ops and dtypes are coded errors naming the op and the lowe
     registerOps({
       name: 'test_unlowerable',
       family: 'test',
+      traits: { layout: 'fixed', commutative: false },
       doc: 'identity, test only',
       inputs: [{ name: 'x', dtypes: ['fp32'], doc: 'x' }],
       attrs: [],
@@ -267,13 +258,8 @@ describe('unsupported ops and dtypes are coded errors naming the op and the lowe
       infer: (inputs) => [inputs.x as { dtype: DType; shape: number[] }],
       kernel: (inputs) => [inputs.x as never],
     });
-    try {
-      lowerProgram(single((f) => f.add('test_unlowerable', { x: f.input('x', { dtype: 'fp32', shape: [1] }) })));
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_LOWER_OP')).toBe(true);
-      expect((e as FastVlmError).message).toContain('test_unlowerable');
-    }
+    const e = fastVlmError(() => lowerProgram(single((f) => f.add('test_unlowerable', { x: f.input('x', { dtype: 'fp32', shape: [1] }) }))), 'E_LOWER_OP');
+    expect(e.message).toContain('test_unlowerable');
   });
 
   it('names the lowest target that has the op or dtype', () => {
@@ -288,40 +274,27 @@ describe('unsupported ops and dtypes are coded errors naming the op and the lowe
       ['int8 input', () => single((f) => f.add('cast', { x: f.input('x', { dtype: 'int8', shape: [2] }) }, { dtype: 'int32' })), 'ios18', 'ios26'],
     ];
     for (const [what, mk, target, needs] of cases) {
-      try {
-        lowerProgram(mk(), { target });
-        expect.unreachable(what);
-      } catch (e) {
-        expect(isFastVlmError(e, 'E_LOWER_TARGET'), `${what}: ${String(e)}`).toBe(true);
-        expect((e as FastVlmError).details.needs, what).toBe(needs);
-      }
+      const e = fastVlmError(() => lowerProgram(mk(), { target }), 'E_LOWER_TARGET', what);
+      expect(e.details.needs, what).toBe(needs);
     }
   });
 
   it('bool or rank-0 function I/O and function without outputs are rejected', () => {
-    expect(codeOf(() => lowerProgram(single((f) => f.add('greater', { x: f.input('x', { dtype: 'fp32', shape: [2] }), y: f.input('y', { dtype: 'fp32', shape: [2] }) }))))).toBe('E_LOWER_DTYPE');
-    expect(codeOf(() => lowerProgram(single((f) => f.add('relu', { x: f.input('x', { dtype: 'fp32', shape: [] }) }))))).toBe('E_LOWER_IO');
+    expect(errorCode(() => lowerProgram(single((f) => f.add('greater', { x: f.input('x', { dtype: 'fp32', shape: [2] }), y: f.input('y', { dtype: 'fp32', shape: [2] }) }))))).toBe('E_LOWER_DTYPE');
+    expect(errorCode(() => lowerProgram(single((f) => f.add('relu', { x: f.input('x', { dtype: 'fp32', shape: [] }) }))))).toBe('E_LOWER_IO');
   });
 
   it('the MIL op table checks dtype domains, const-ness and input names per target', () => {
     const v = (name: string, dtype: DType, isConst = false, shape: number[] = [2]): MilVal => ({ name, type: { dtype, shape }, isConst });
-    const e = (f: () => void): FastVlmError => {
-      try {
-        f();
-      } catch (err) {
-        return err as FastVlmError;
-      }
-      throw new Error('no error');
-    };
     const shape = v('s', 'int32', true);
-    expect(e(() => checkMilOp('reshape', [['x', [v('x', 'int16')]], ['shape', [shape]]], 'ios16', 'w')).details).toMatchObject({ needs: 'ios17' });
+    expect(fastVlmError(() => checkMilOp('reshape', [['x', [v('x', 'int16')]], ['shape', [shape]]], 'ios16', 'w')).details).toMatchObject({ needs: 'ios17' });
     expect(() => checkMilOp('reshape', [['x', [v('x', 'int16')]], ['shape', [shape]]], 'ios17', 'w')).not.toThrow();
-    expect(e(() => checkMilOp('relu', [['x', [v('x', 'int32')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
-    expect(e(() => checkMilOp('linear', [['x', [v('x', 'fp32')]], ['weight', [v('w', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_NOT_CONST');
-    expect(e(() => checkMilOp('add', [['x', [v('x', 'fp32')]], ['y', [v('y', 'fp16')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
-    expect(e(() => checkMilOp('add', [['x', [v('x', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_OP');
-    expect(e(() => checkMilOp('add', [['x', [v('x', 'fp32')]], ['y', [v('y', 'fp32')]], ['z', [v('z', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_OP');
-    expect(e(() => checkMilOp('no_such_op', [], 'ios18', 'w')).code).toBe('E_LOWER_OP');
+    expect(fastVlmError(() => checkMilOp('relu', [['x', [v('x', 'int32')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
+    expect(fastVlmError(() => checkMilOp('linear', [['x', [v('x', 'fp32')]], ['weight', [v('w', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_NOT_CONST');
+    expect(fastVlmError(() => checkMilOp('add', [['x', [v('x', 'fp32')]], ['y', [v('y', 'fp16')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
+    expect(fastVlmError(() => checkMilOp('add', [['x', [v('x', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_OP');
+    expect(fastVlmError(() => checkMilOp('add', [['x', [v('x', 'fp32')]], ['y', [v('y', 'fp32')]], ['z', [v('z', 'fp32')]]], 'ios18', 'w')).code).toBe('E_LOWER_OP');
+    expect(fastVlmError(() => checkMilOp('no_such_op', [], 'ios18', 'w')).code).toBe('E_LOWER_OP');
     // int32 division helpers: floor_div / mod take fp16, fp32, int32; logical ops bool only, from ios15.
     for (const t of TARGETS) {
       expect(() => checkMilOp('floor_div', [['x', [v('x', 'int32')]], ['y', [v('y', 'int32')]]], t, 'w')).not.toThrow();
@@ -329,13 +302,13 @@ describe('unsupported ops and dtypes are coded errors naming the op and the lowe
       expect(() => checkMilOp('logical_xor', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], t, 'w')).not.toThrow();
       expect(() => checkMilOp('logical_and', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], t, 'w')).not.toThrow();
     }
-    expect(e(() => checkMilOp('floor_div', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
-    expect(e(() => checkMilOp('logical_and', [['x', [v('x', 'int32')]], ['y', [v('y', 'int32')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
+    expect(fastVlmError(() => checkMilOp('floor_div', [['x', [v('x', 'bool')]], ['y', [v('y', 'bool')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
+    expect(fastVlmError(() => checkMilOp('logical_and', [['x', [v('x', 'int32')]], ['y', [v('y', 'int32')]]], 'ios18', 'w')).code).toBe('E_LOWER_DTYPE');
   });
 
   it('metadata keys of this package are reserved', () => {
     const p = single((f) => f.add('relu', { x: f.input('x', { dtype: 'fp32', shape: [2] }) }));
-    expect(codeOf(() => lowerProgram(p, { metadata: { userDefined: { 'com.github.fastvlm.package': 'x' } } }))).toBe('E_LOWER_OPTION');
+    expect(errorCode(() => lowerProgram(p, { metadata: { userDefined: { 'com.github.fastvlm.package': 'x' } } }))).toBe('E_LOWER_OPTION');
   });
 });
 
@@ -364,8 +337,8 @@ describe('random programs', () => {
         const rank0 = fn.inputs.some((v) => v.type.shape.length === 0);
         const boolOut = fn.outputs.some((v) => v.type.dtype !== 'fp32' && v.type.dtype !== 'int32');
         for (const t of TARGETS) {
-          if (rank0 || boolOut) expect(codeOf(() => lowerProgram(p, { target: t }))).toMatch(/^E_LOWER_(IO|DTYPE)$/);
-          else expect(codeOf(() => lowerProgram(p, { target: t }))).toBe('ok');
+          if (rank0 || boolOut) expect(errorCode(() => lowerProgram(p, { target: t }))).toMatch(/^E_LOWER_(IO|DTYPE)$/);
+          else expect(errorCode(() => lowerProgram(p, { target: t }))).toBe('ok');
         }
       }),
       { numRuns: 40 },
@@ -400,8 +373,8 @@ describe('weights in lowering', () => {
         return f.add('lut_dequantize', { lut, indices: idx! });
       }, store);
     };
-    expect(codeOf(() => lowerProgram(mk(true)))).toBe('E_LOWER_NOT_CONST');
-    expect(codeOf(() => lowerProgram(mk(false), { target: 'ios15' }))).toBe('E_LOWER_TARGET');
+    expect(errorCode(() => lowerProgram(mk(true)))).toBe('E_LOWER_NOT_CONST');
+    expect(errorCode(() => lowerProgram(mk(false), { target: 'ios15' }))).toBe('E_LOWER_TARGET');
     const o16 = ops(mk(false), { target: 'ios16' });
     expect(o16.map((x) => x.type)).toEqual(['constexpr_lut_to_dense', 'identity']);
     expect(Object.keys(o16[0]!.attributes!).sort()).toEqual(['indices', 'lut', 'name', 'shape']);
@@ -426,8 +399,17 @@ describe('weights in lowering', () => {
     }
     const plan = lowerProgramPlan(p, { target: 'ios18' });
     expect(plan.blobs.map((b) => [b.key, b.refs.length, b.byteLength])).toEqual([['w:big', 2, 64]]);
-    const small = Object.values(plan.model.mlProgram!.functions!)[0]!.blockSpecializations!.CoreML8!.operations!.find((o) => opName(o) === 'small')!;
-    expect(small.attributes!.val!.immediateValue!.tensor!.floats!.values).toEqual(store.read('small').data);
-    expect(() => tensor('fp32', [1], [0])).not.toThrow();
+    // In both functions: 'small' inline with the store's values, 'big' a reference to the blob.
+    const fns = Object.entries(plan.model.mlProgram!.functions!);
+    expect(fns.map(([n]) => n)).toEqual(['a', 'b']);
+    for (const [name, fn] of fns) {
+      const ops = fn.blockSpecializations!.CoreML8!.operations!;
+      const small = ops.find((o) => opName(o) === 'small')!;
+      expect(small.attributes!.val!.immediateValue!.tensor!.floats!.values, name).toEqual(store.read('small').data);
+      expect(small.attributes!.val!.blobFileValue, name).toBeUndefined();
+      const big = ops.find((o) => opName(o) === 'big')!;
+      expect(big.attributes!.val!.immediateValue, name).toBeUndefined();
+      expect(big.attributes!.val!.blobFileValue, name).toBeDefined();
+    }
   });
 });

@@ -1,32 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { decodeModel, encodeModel } from '../proto/codec.js';
 import { programValues } from './walk.js';
 import { blobValue, buildInfoValue, constOp, listValue, milFunction, milOp, mlProgramModel, opsetOf, scalarValue, stringValue } from './build.js';
 import { arrayFeature, describeTensorType, namedValue, stateFeature, stateType, tensorType } from './types.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-  return undefined;
-}
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 const STR = { tensorType: { dataType: 2, rank: 0, dimensions: [] } };
 
 describe('MIL constructors', () => {
   it('maps specification versions to opsets', () => {
     expect([6, 7, 8, 9, 10].map(opsetOf)).toEqual(['CoreML5', 'CoreML6', 'CoreML7', 'CoreML8', 'CoreML9']);
-    expect(codeOf(() => opsetOf(5))).toBe('E_VALUE');
+    expect(errorCode(() => opsetOf(5))).toBe('E_VALUE');
   });
 
   it('builds tensor, state and symbolic types', () => {
     expect(tensorType('fp32', [2, 'seq'])).toEqual({ tensorType: { dataType: 11, rank: 2, dimensions: [{ constant: { size: 2 } }, { unknown: { variadic: false } }] } });
     expect(stateType('fp16', [1, 4])).toEqual({ stateType: { wrappedType: { tensorType: { dataType: 10, rank: 2, dimensions: [{ constant: { size: 1 } }, { constant: { size: 4 } }] } } } });
     expect(describeTensorType(tensorType('int4', [3, 's']))).toEqual({ dtype: 'int4', shape: [3, null] });
-    expect(codeOf(() => tensorType('fp32', [-1]))).toBe('E_VALUE');
+    expect(errorCode(() => tensorType('fp32', [-1]))).toBe('E_VALUE');
   });
 
   it('gives every op a name attribute and binds inputs by name, list or value', () => {
@@ -45,14 +37,14 @@ describe('MIL constructors', () => {
   });
 
   it('rejects invalid names, empty variadic inputs, missing outputs and bad blob offsets', () => {
-    expect(codeOf(() => milOp('add', { name: '1x', outputs: [namedValue('y', tensorType('fp32', []))] }))).toBe('E_VALUE');
-    expect(codeOf(() => milOp('add', { name: 'y', inputs: { x: 'a-b' }, outputs: [namedValue('y', tensorType('fp32', []))] }))).toBe('E_VALUE');
-    expect(codeOf(() => milOp('concat', { name: 'y', inputs: { values: [] }, outputs: [namedValue('y', tensorType('fp32', []))] }))).toBe('E_VALUE');
-    expect(codeOf(() => milOp('add', { name: 'y', outputs: [] }))).toBe('E_VALUE');
-    expect(codeOf(() => namedValue('a b', tensorType('fp32', [])))).toBe('E_VALUE');
-    expect(codeOf(() => blobValue('fp32', [1], 100))).toBe('E_VALUE');
-    expect(codeOf(() => blobValue('fp32', [1], 0))).toBe('E_VALUE');
-    expect(codeOf(() => arrayFeature('x', 'int4', [1]))).toBe('E_VALUE');
+    expect(errorCode(() => milOp('add', { name: '1x', outputs: [namedValue('y', tensorType('fp32', []))] }))).toBe('E_VALUE');
+    expect(errorCode(() => milOp('add', { name: 'y', inputs: { x: 'a-b' }, outputs: [namedValue('y', tensorType('fp32', []))] }))).toBe('E_VALUE');
+    expect(errorCode(() => milOp('concat', { name: 'y', inputs: { values: [] }, outputs: [namedValue('y', tensorType('fp32', []))] }))).toBe('E_VALUE');
+    expect(errorCode(() => milOp('add', { name: 'y', outputs: [] }))).toBe('E_VALUE');
+    expect(errorCode(() => namedValue('a b', tensorType('fp32', [])))).toBe('E_VALUE');
+    expect(errorCode(() => blobValue('fp32', [1], 100))).toBe('E_VALUE');
+    expect(errorCode(() => blobValue('fp32', [1], 0))).toBe('E_VALUE');
+    expect(errorCode(() => arrayFeature('x', 'int4', [1]))).toBe('E_VALUE');
   });
 
   it('wraps functions and models the way coremltools lays them out', () => {

@@ -1,20 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isFastVlmError, tensor } from '@fastvlm/graph';
+import { tensor } from '@fastvlm/graph';
 import { encodeMessage, decodeMessage } from '../proto/codec.js';
 import type { MilValue } from '../proto/mil-types.js';
 import { type MilDType, blobCodeOf, milDTypeInfo, milDTypeOfBlobCode, milDTypeOfCode } from './dtypes.js';
 import { fp8e4m3fnToNumber, fp8e5m2ToNumber, packElements, unpackElements } from './elements.js';
 import { decodeMilValue, immediateFromTensor, immediateTensor, toGraphTensor } from './values.js';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-  return undefined;
-}
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 /** Naive packing: write each element's bits (two's complement) one by one into a bit list, LSB first. */
 function naivePack(bits: number, values: readonly number[]): number[] {
@@ -64,13 +56,13 @@ describe('element packing', () => {
   });
 
   it('rejects out-of-range elements and wrong byte counts', () => {
-    expect(codeOf(() => packElements('uint3', [8]))).toBe('E_VALUE');
-    expect(codeOf(() => packElements('int4', [-9]))).toBe('E_VALUE');
-    expect(codeOf(() => packElements('int8', [1.5]))).toBe('E_VALUE');
-    expect(codeOf(() => packElements('uint8', [256]))).toBe('E_VALUE');
-    expect(codeOf(() => packElements('int64', [1]))).toBe('E_VALUE');
-    expect(codeOf(() => unpackElements('uint3', new Uint8Array(4), 12))).toBe('E_VALUE');
-    expect(codeOf(() => unpackElements('fp32', new Uint8Array(5), 1))).toBe('E_VALUE');
+    expect(errorCode(() => packElements('uint3', [8]))).toBe('E_VALUE');
+    expect(errorCode(() => packElements('int4', [-9]))).toBe('E_VALUE');
+    expect(errorCode(() => packElements('int8', [1.5]))).toBe('E_VALUE');
+    expect(errorCode(() => packElements('uint8', [256]))).toBe('E_VALUE');
+    expect(errorCode(() => packElements('int64', [1]))).toBe('E_VALUE');
+    expect(errorCode(() => unpackElements('uint3', new Uint8Array(4), 12))).toBe('E_VALUE');
+    expect(errorCode(() => unpackElements('fp32', new Uint8Array(5), 1))).toBe('E_VALUE');
   });
 });
 
@@ -86,9 +78,9 @@ describe('dtype tables', () => {
       expect(blobCodeOf(d)).toBe(c);
       expect(milDTypeOfBlobCode(c)).toBe(d);
     }
-    expect(codeOf(() => blobCodeOf('int64'))).toBe('E_VALUE');
-    expect(codeOf(() => milDTypeOfCode(99))).toBe('E_VALUE');
-    expect(codeOf(() => milDTypeInfo('fp128'))).toBe('E_VALUE');
+    expect(errorCode(() => blobCodeOf('int64'))).toBe('E_VALUE');
+    expect(errorCode(() => milDTypeOfCode(99))).toBe('E_VALUE');
+    expect(errorCode(() => milDTypeInfo('fp128'))).toBe('E_VALUE');
   });
 });
 
@@ -102,7 +94,7 @@ describe('immediate values', () => {
     for (const d of ['int64', 'uint64'] as const) expect(member(d, [1])).toEqual(['longInts']);
     expect(member('bool', [true])).toEqual(['bools']);
     expect(member('string', ['a'])).toEqual(['strings']);
-    expect(codeOf(() => immediateTensor('bf16', [1], [1]))).toBe('E_VALUE');
+    expect(errorCode(() => immediateTensor('bf16', [1], [1]))).toBe('E_VALUE');
   });
 
   it('writes the type with rank and constant dimensions, and the elements', () => {
@@ -138,22 +130,22 @@ describe('immediate values', () => {
     expect([...v.immediateValue!.tensor!.bytes!.values!]).toEqual([0x78, 0x01]);
     const g = toGraphTensor(decodeMilValue(v));
     expect(g).toEqual({ dtype: 'int4', shape: [2, 2], data: Int32Array.from([-8, 7, 1, 0]) });
-    expect(codeOf(() => toGraphTensor(decodeMilValue(immediateTensor('int64', [1], [1]))))).toBe('E_VALUE');
+    expect(errorCode(() => toGraphTensor(decodeMilValue(immediateTensor('int64', [1], [1]))))).toBe('E_VALUE');
   });
 
   it('rejects bad immediate values with E_VALUE', () => {
-    expect(codeOf(() => immediateTensor('fp32', [2], [1]))).toBe('E_VALUE');
-    expect(codeOf(() => immediateTensor('fp32', ['n'], [1]))).toBe('E_VALUE');
-    expect(codeOf(() => immediateTensor('int32', [1], [2 ** 31]))).toBe('E_VALUE');
-    expect(codeOf(() => immediateTensor('bool', [1], [2]))).toBe('E_VALUE');
-    expect(codeOf(() => immediateTensor('string', [1], [1]))).toBe('E_VALUE');
+    expect(errorCode(() => immediateTensor('fp32', [2], [1]))).toBe('E_VALUE');
+    expect(errorCode(() => immediateTensor('fp32', ['n'], [1]))).toBe('E_VALUE');
+    expect(errorCode(() => immediateTensor('int32', [1], [2 ** 31]))).toBe('E_VALUE');
+    expect(errorCode(() => immediateTensor('bool', [1], [2]))).toBe('E_VALUE');
+    expect(errorCode(() => immediateTensor('string', [1], [1]))).toBe('E_VALUE');
     const ft = { tensorType: { dataType: 11, rank: 1, dimensions: [{ constant: { size: 2 } }] } };
-    expect(codeOf(() => decodeMilValue({ type: ft, immediateValue: { tensor: { ints: { values: [1, 2] } } } }))).toBe('E_VALUE');
-    expect(codeOf(() => decodeMilValue({ type: ft, immediateValue: { tensor: { floats: { values: [1] } } } }))).toBe('E_VALUE');
-    expect(codeOf(() => decodeMilValue({ type: { tensorType: { dataType: 11, rank: 2, dimensions: [{ constant: { size: 2 } }] } }, immediateValue: { tensor: { floats: { values: [1, 2] } } } }))).toBe('E_VALUE');
-    expect(codeOf(() => decodeMilValue({ type: { tensorType: { dataType: 11, rank: 1, dimensions: [{ unknown: {} }] } }, immediateValue: { tensor: { floats: { values: [] } } } }))).toBe('E_VALUE');
-    expect(codeOf(() => decodeMilValue({ type: ft, blobFileValue: { fileName: '@model_path/weights/weight.bin', offset: 64 } }))).toBe('E_VALUE');
-    expect(codeOf(() => decodeMilValue({ type: { listType: {} } }))).toBe('E_VALUE');
-    expect(codeOf(() => decodeMilValue({ type: ft }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: ft, immediateValue: { tensor: { ints: { values: [1, 2] } } } }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: ft, immediateValue: { tensor: { floats: { values: [1] } } } }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: { tensorType: { dataType: 11, rank: 2, dimensions: [{ constant: { size: 2 } }] } }, immediateValue: { tensor: { floats: { values: [1, 2] } } } }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: { tensorType: { dataType: 11, rank: 1, dimensions: [{ unknown: {} }] } }, immediateValue: { tensor: { floats: { values: [] } } } }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: ft, blobFileValue: { fileName: '@model_path/weights/weight.bin', offset: 64 } }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: { listType: {} } }))).toBe('E_VALUE');
+    expect(errorCode(() => decodeMilValue({ type: ft }))).toBe('E_VALUE');
   });
 });

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
-import { buildManifest, contentIdentifier, findWeightsItem, isContainedRelativePath, parseManifest, serializeManifest } from './manifest.js';
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-  return undefined;
-}
+import { buildManifest, contentIdentifier, findWeightsItem, isContainedRelativePath, parseManifest, serializeManifest } from './manifest.js';
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 const UUID8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -57,11 +49,11 @@ describe('manifest validation', () => {
   ];
   for (const [name, edit] of cases) {
     it(`rejects ${name} with E_MANIFEST`, () => {
-      expect(codeOf(() => parseManifest(JSON.stringify(edit(good())), 'pkg/Manifest.json'))).toBe('E_MANIFEST');
+      expect(errorCode(() => parseManifest(JSON.stringify(edit(good())), 'pkg/Manifest.json'))).toBe('E_MANIFEST');
     });
   }
   it('rejects text that is not JSON', () => {
-    expect(codeOf(() => parseManifest('{"fileFormatVersion": '))).toBe('E_MANIFEST');
+    expect(errorCode(() => parseManifest('{"fileFormatVersion": '))).toBe('E_MANIFEST');
   });
   it('judges relative paths', () => {
     expect(['a/b', 'com.apple.CoreML/weights', 'a/./b'].map(isContainedRelativePath)).toEqual([true, true, true]);

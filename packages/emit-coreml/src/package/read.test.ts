@@ -2,12 +2,13 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { encodeModel, decodeModel } from '../proto/codec.js';
 import type { CoreMLModel, MilOperation } from '../index.js';
 import { sampleModel, sampleWeights } from '../testing/sample.js';
 import { writeMlPackage } from './write.js';
 import { readMlPackage } from './read.js';
+import { errorCode } from '../../../graph/src/testing/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mlpackage-read-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -34,15 +35,6 @@ function editModel(dir: string, edit: (ops: MilOperation[]) => void): void {
   const m = decodeModel(readFileSync(join(dir, MODEL)));
   edit(opsOf(m));
   writeFileSync(join(dir, MODEL), encodeModel(m));
-}
-
-function failure(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-  return undefined;
 }
 
 describe('readMlPackage', () => {
@@ -91,7 +83,7 @@ describe('malformed packages are coded errors', () => {
   ];
   for (const [name, fn, code] of cases) {
     it(name, () => {
-      expect(failure(fn)).toBe(code);
+      expect(errorCode(fn)).toBe(code);
     });
   }
 });

@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSy
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { FaultyFs } from '../testing/faulty-fs.js';
 import { sampleModel } from '../testing/sample.js';
 import { recoverMlPackage, writeMlPackage } from './write.js';
 import { readMlPackage } from './read.js';
+import { errorCodeAsync, fastVlmRejection } from '../../../graph/src/testing/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'mlpackage-write-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -36,15 +37,6 @@ function tree(dir: string): Record<string, string> {
 }
 
 const leftovers = (parent: string): string[] => readdirSync(parent).filter((e) => e.startsWith('.Model.mlpackage.'));
-
-async function outcome(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'ok';
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-}
 
 const OLD = sampleModel(1);
 const NEW = sampleModel(2);
@@ -112,7 +104,7 @@ describe('writeMlPackage', () => {
       const { parent, dest } = place();
       await writeMlPackage(dest, { model: OLD });
       const ffs = new FaultyFs({ failAt: i });
-      const r = await outcome(writeMlPackage(dest, { model: NEW }, { fs: ffs }));
+      const r = await errorCodeAsync(writeMlPackage(dest, { model: NEW }, { fs: ffs }));
       const call = counter.calls[i]!;
       const left = leftovers(parent);
       expect(left.filter((l) => l.includes('.tmp-')), call).toEqual([]);
@@ -141,7 +133,7 @@ describe('writeMlPackage', () => {
       const { parent, dest } = place();
       await writeMlPackage(dest, { model: OLD });
       const ffs = new FaultyFs({ failAt: i, kill: true });
-      await outcome(writeMlPackage(dest, { model: NEW }, { fs: ffs }));
+      await errorCodeAsync(writeMlPackage(dest, { model: NEW }, { fs: ffs }));
       const call = counter.calls[i]!;
       if (existsSync(dest)) {
         expect([old, neu], call).toContainEqual(tree(dest));
@@ -163,7 +155,7 @@ describe('writeMlPackage', () => {
     for (const budget of [0, 64, 200, 300, 600, 900]) {
       const { parent, dest } = place();
       await writeMlPackage(dest, { model: OLD });
-      const r = await outcome(writeMlPackage(dest, { model: NEW }, { fs: new FaultyFs({ noSpaceAfterBytes: budget }) }));
+      const r = await errorCodeAsync(writeMlPackage(dest, { model: NEW }, { fs: new FaultyFs({ noSpaceAfterBytes: budget }) }));
       expect([budget, r]).toEqual([budget, 'E_NO_SPACE']);
       expect(tree(dest)).toEqual(old);
       expect(leftovers(parent)).toEqual([]);
@@ -173,41 +165,36 @@ describe('writeMlPackage', () => {
   it('names the destination when it is not writable', async () => {
     const { dest } = place();
     const ffs = new FaultyFs({ only: ['mkdir'], failAt: 0, code: 'EACCES' });
-    try {
-      await writeMlPackage(dest, { model: NEW }, { fs: ffs });
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_IO')).toBe(true);
-      expect((e as Error).message).toContain(dest);
-    }
-    expect(await outcome(writeMlPackage(join(root, 'missing-dir', 'M.mlpackage'), { model: NEW }))).toBe('E_IO');
+    const e = await fastVlmRejection(writeMlPackage(dest, { model: NEW }, { fs: ffs }), 'E_IO');
+    expect(e.message).toContain(dest);
+    expect(await errorCodeAsync(writeMlPackage(join(root, 'missing-dir', 'M.mlpackage'), { model: NEW }))).toBe('E_IO');
     const file = join(root, `file${n++}`);
     writeFileSync(file, 'x');
-    expect(await outcome(writeMlPackage(join(file, 'M.mlpackage'), { model: NEW }))).toBe('E_IO');
+    expect(await errorCodeAsync(writeMlPackage(join(file, 'M.mlpackage'), { model: NEW }))).toBe('E_IO');
   });
 
   it('refuses to replace a file or a directory that is not a package', async () => {
     const { parent, dest } = place();
     writeFileSync(dest, 'precious');
-    expect(await outcome(writeMlPackage(dest, { model: NEW }))).toBe('E_IO');
+    expect(await errorCodeAsync(writeMlPackage(dest, { model: NEW }))).toBe('E_IO');
     expect(readFileSync(dest, 'utf8')).toBe('precious');
     rmSync(dest);
     mkdirSync(dest);
     writeFileSync(join(dest, 'notes.txt'), 'keep');
-    expect(await outcome(writeMlPackage(dest, { model: NEW }))).toBe('E_IO');
+    expect(await errorCodeAsync(writeMlPackage(dest, { model: NEW }))).toBe('E_IO');
     expect(readFileSync(join(dest, 'notes.txt'), 'utf8')).toBe('keep');
     rmSync(join(dest, 'notes.txt'));
-    expect(await outcome(writeMlPackage(dest, { model: NEW }))).toBe('ok');
+    expect(await errorCodeAsync(writeMlPackage(dest, { model: NEW }))).toBe('ok');
     expect(leftovers(parent)).toEqual([]);
   });
 
   it('rejects a malformed model before writing anything, and passes callback errors through', async () => {
     const { parent, dest } = place();
-    expect(await outcome(writeMlPackage(dest, { model: { specificationVersion: 8, bogus: 1 } as never }))).toBe('E_PROTO');
+    expect(await errorCodeAsync(writeMlPackage(dest, { model: { specificationVersion: 8, bogus: 1 } as never }))).toBe('E_PROTO');
     expect(readdirSync(parent)).toEqual([]);
     const boom = new Error('boom');
     await expect(writeMlPackage(dest, { model: NEW, writeWeights: () => { throw boom; } })).rejects.toBe(boom);
-    expect(await outcome(writeMlPackage(dest, { model: () => ({ mlProgram: { version: 'x' } }) as never }))).toBe('E_PROTO');
+    expect(await errorCodeAsync(writeMlPackage(dest, { model: () => ({ mlProgram: { version: 'x' } }) as never }))).toBe('E_PROTO');
     expect(readdirSync(parent)).toEqual([]);
   });
 });

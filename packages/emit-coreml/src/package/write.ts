@@ -194,8 +194,7 @@ export async function writeMlPackage(dest: string, content: MlPackageContent, op
 /** File-system errors inside the temporary directory are reported against the destination. */
 function forDestination(e: unknown, abs: string): unknown {
   if (!(e instanceof FastVlmError) || (e.code !== 'E_IO' && e.code !== 'E_NO_SPACE') || e.where === abs) return e;
-  const msg = e.message.slice(e.code.length + 2).replace(/ \[at [^\]]*\]$/, '');
-  return new FastVlmError(e.code, `cannot write the package '${abs}': ${msg}`, { where: abs, details: e.details, cause: e });
+  return new FastVlmError(e.code, `cannot write the package '${abs}': ${e.detail}`, { where: abs, details: e.details, cause: e });
 }
 
 /**

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { canonicalModel, decodeMessage, decodeModel, encodeMessage, encodeModel } from './codec.js';
 import type { MilBlock, MilOperation, MilProgram, MilValue, MilValueType } from './mil-types.js';
 import type { CoreMLModel } from './model-types.js';
+import { errorCode, fastVlmError } from '../../../graph/src/testing/errors.js';
 
 // ---- a naive protobuf writer, independent of protobufjs, for expected bytes ----
 function varint(n: number | bigint): number[] {
@@ -25,15 +26,6 @@ const f32 = (x: number): number[] => [...new Uint8Array(new Float32Array([x]).bu
 
 const MIL = 'CoreML.Specification.MILSpec';
 const hex = (b: Uint8Array | number[]): string => Buffer.from(b).toString('hex');
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('wire format (bytes computed by a naive encoder)', () => {
   it('encodes a tensor type with constant and unknown dimensions', () => {
@@ -164,33 +156,28 @@ function sortDeep(v: unknown): unknown {
 
 describe('schema errors are coded', () => {
   it('rejects unknown fields, wrong types, two oneof members and unsafe integers with E_PROTO', () => {
-    expect(codeOf(() => encodeModel({ specificationVersion: 8, mlProgram: { version: 1, functions: { main: { opset: 'CoreML7', dims: [] } as never } } }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeModel({ specificationVersion: '8' as never }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeModel({ specificationVersion: 2 ** 31 }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage(`${MIL}.Dimension`, { constant: { size: 1 }, unknown: { variadic: false } }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage(`${MIL}.Dimension`, { constant: { size: -1 } }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage(`${MIL}.Value`, { blobFileValue: { offset: 2 ** 60 } }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage(`${MIL}.TensorValue`, { bytes: { values: [1, 2] as never } }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage(`${MIL}.Operation`, { inputs: [] as never }))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage(`${MIL}.Operation`, null))).toBe('E_PROTO');
-    expect(codeOf(() => encodeMessage('No.Such.Type', {}))).toBe('E_PROTO');
+    expect(errorCode(() => encodeModel({ specificationVersion: 8, mlProgram: { version: 1, functions: { main: { opset: 'CoreML7', dims: [] } as never } } }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeModel({ specificationVersion: '8' as never }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeModel({ specificationVersion: 2 ** 31 }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage(`${MIL}.Dimension`, { constant: { size: 1 }, unknown: { variadic: false } }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage(`${MIL}.Dimension`, { constant: { size: -1 } }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage(`${MIL}.Value`, { blobFileValue: { offset: 2 ** 60 } }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage(`${MIL}.TensorValue`, { bytes: { values: [1, 2] as never } }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage(`${MIL}.Operation`, { inputs: [] as never }))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage(`${MIL}.Operation`, null))).toBe('E_PROTO');
+    expect(errorCode(() => encodeMessage('No.Such.Type', {}))).toBe('E_PROTO');
   });
 
   it('names the path of the offending field', () => {
-    try {
-      encodeModel({ mlProgram: { functions: { main: { blockSpecializations: { CoreML7: { operations: [{ type: 'add', outputs: [{ name: 5 as never }] }] } } } } } });
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_PROTO')).toBe(true);
-      expect((e as Error).message).toContain('Model.mlProgram.functions[main].blockSpecializations[CoreML7].operations[0].outputs[0].name');
-    }
+    const e = fastVlmError(() => encodeModel({ mlProgram: { functions: { main: { blockSpecializations: { CoreML7: { operations: [{ type: 'add', outputs: [{ name: 5 as never }] }] } } } } } }), 'E_PROTO');
+    expect(e.message).toContain('Model.mlProgram.functions[main].blockSpecializations[CoreML7].operations[0].outputs[0].name');
   });
 
   it('rejects malformed bytes and out-of-range 64-bit values with E_PROTO_DECODE', () => {
-    expect(codeOf(() => decodeModel(new Uint8Array([0x0a, 0x05, 0x01])))).toBe('E_PROTO_DECODE');
-    expect(codeOf(() => decodeModel(new Uint8Array([0xff, 0xff, 0xff])))).toBe('E_PROTO_DECODE');
-    expect(codeOf(() => decodeMessage(`${MIL}.Dimension`, new Uint8Array(ld(1, vf(1, 2n ** 60n)))))).toBe('E_PROTO_DECODE');
-    expect(codeOf(() => decodeMessage(`${MIL}.TensorType`, new Uint8Array(vf(2, -(2n ** 60n)))))).toBe('E_PROTO_DECODE');
+    expect(errorCode(() => decodeModel(new Uint8Array([0x0a, 0x05, 0x01])))).toBe('E_PROTO_DECODE');
+    expect(errorCode(() => decodeModel(new Uint8Array([0xff, 0xff, 0xff])))).toBe('E_PROTO_DECODE');
+    expect(errorCode(() => decodeMessage(`${MIL}.Dimension`, new Uint8Array(ld(1, vf(1, 2n ** 60n)))))).toBe('E_PROTO_DECODE');
+    expect(errorCode(() => decodeMessage(`${MIL}.TensorType`, new Uint8Array(vf(2, -(2n ** 60n)))))).toBe('E_PROTO_DECODE');
     expect(decodeMessage(`${MIL}.TensorType`, new Uint8Array(vf(2, -5)))).toEqual({ rank: -5 });
   });
 

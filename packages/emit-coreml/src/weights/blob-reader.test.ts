@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isFastVlmError } from '@fastvlm/graph';
+
 import { BlobWriter } from './blob-writer.js';
 import { readBlob, readBlobRecord, readWeightBin } from './blob-reader.js';
+import { fastVlmError } from '../../../graph/src/testing/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blob-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,16 +29,6 @@ function variant(edit: (b: Uint8Array, v: DataView) => Uint8Array | void): strin
   const p = join(dir, `v${n++}.bin`);
   writeFileSync(p, out);
   return p;
-}
-
-function failure(fn: () => unknown): { code: string; message: string } | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (!isFastVlmError(e)) return { code: 'plain', message: String(e) };
-    return { code: e.code, message: e.message };
-  }
-  return undefined;
 }
 
 describe('readWeightBin / readBlob on valid files', () => {
@@ -85,9 +76,7 @@ describe('malformed weight files are coded errors naming the file', () => {
   ];
   for (const [name, fn, code] of cases) {
     it(name, () => {
-      const f = failure(fn);
-      expect(f?.code).toBe(code);
-      expect(f?.message).toMatch(/\.bin/);
+      expect(fastVlmError(fn, code, name).message).toMatch(/\.bin/);
     });
   }
 });

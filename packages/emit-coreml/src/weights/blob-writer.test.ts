@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { WeightStore, isFastVlmError, memorySource, tensor } from '@fastvlm/graph';
+import { WeightStore, memorySource, tensor } from '@fastvlm/graph';
 import { FaultyFs } from '../testing/faulty-fs.js';
 import { BlobWriter } from './blob-writer.js';
 import { readBlob, readWeightBin } from './blob-reader.js';
+import { errorCode, fastVlmRejection } from '../../../graph/src/testing/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'blob-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,15 +35,6 @@ function parse(path: string): { count: number; version: number; size: number; by
 }
 
 const seq = (len: number, seed = 1): Uint8Array => Uint8Array.from({ length: len }, (_, i) => (i * 31 + seed * 7) & 0xff);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isFastVlmError(e) ? e.code : `plain:${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('BlobWriter layout', () => {
   it('writes the header, 64-aligned records and data, zero gaps, and no end padding', () => {
@@ -166,20 +158,20 @@ describe('BlobWriter errors', () => {
   it('needs an element count for sub-byte types and checks counts against bytes', () => {
     const p = fresh();
     const w = BlobWriter.create(p);
-    expect(codeOf(() => w.appendBytes('uint4', seq(3)))).toBe('E_BLOB_SIZE');
-    expect(codeOf(() => w.appendBytes('uint4', seq(3), { elements: 7 }))).toBe('E_BLOB_SIZE');
-    expect(codeOf(() => w.appendBytes('fp32', seq(6)))).toBe('E_BLOB_SIZE');
-    expect(codeOf(() => w.appendBytes('fp32', seq(8), { elements: 3 }))).toBe('E_BLOB_SIZE');
-    expect(codeOf(() => w.appendBytes('fp32', seq(8), { elements: -1 }))).toBe('E_BLOB_SIZE');
-    expect(codeOf(() => w.appendBytes('bool', seq(8)))).toBe('E_VALUE');
-    expect(codeOf(() => w.append('fp32', [seq(4), 'x' as never]))).toBe('E_VALUE');
+    expect(errorCode(() => w.appendBytes('uint4', seq(3)))).toBe('E_BLOB_SIZE');
+    expect(errorCode(() => w.appendBytes('uint4', seq(3), { elements: 7 }))).toBe('E_BLOB_SIZE');
+    expect(errorCode(() => w.appendBytes('fp32', seq(6)))).toBe('E_BLOB_SIZE');
+    expect(errorCode(() => w.appendBytes('fp32', seq(8), { elements: 3 }))).toBe('E_BLOB_SIZE');
+    expect(errorCode(() => w.appendBytes('fp32', seq(8), { elements: -1 }))).toBe('E_BLOB_SIZE');
+    expect(errorCode(() => w.appendBytes('bool', seq(8)))).toBe('E_VALUE');
+    expect(errorCode(() => w.append('fp32', [seq(4), 'x' as never]))).toBe('E_VALUE');
     // Failed appends leave nothing behind; the writer stays usable.
     expect(w.size).toBe(64);
     expect(w.appendBytes('fp32', seq(8))).toBe(64);
     w.finish();
     expect(readWeightBin(p).count).toBe(1);
-    expect(codeOf(() => w.finish())).toBe('E_STATE');
-    expect(codeOf(() => w.appendBytes('fp32', seq(4)))).toBe('E_STATE');
+    expect(errorCode(() => w.finish())).toBe('E_STATE');
+    expect(errorCode(() => w.appendBytes('fp32', seq(4)))).toBe('E_STATE');
   });
 
   it('reports a full disk as E_NO_SPACE, truncates back, and continues once space is free', () => {
@@ -187,7 +179,7 @@ describe('BlobWriter errors', () => {
     const ffs = new FaultyFs({ noSpaceAfterBytes: 64 + 64 + 40 });
     const w = BlobWriter.create(p, { fs: ffs });
     const chunks = [seq(32), seq(32, 2), seq(32, 3)];
-    expect(codeOf(() => w.append('fp16', chunks, { where: 'big' }))).toBe('E_NO_SPACE');
+    expect(errorCode(() => w.append('fp16', chunks, { where: 'big' }))).toBe('E_NO_SPACE');
     expect(statSync(p).size).toBe(64);
     ffs.heal();
     expect(w.append('fp16', chunks)).toBe(64);
@@ -199,15 +191,10 @@ describe('BlobWriter errors', () => {
     const p = fresh();
     const ffs = new FaultyFs({ only: ['write'], failAt: 2, code: 'EIO' });
     const w = BlobWriter.create(p, { fs: ffs });
-    try {
-      await w.appendAsync('fp32', [seq(8), seq(8)], { where: 'layer.weight' });
-      expect.unreachable();
-    } catch (e) {
-      expect(isFastVlmError(e, 'E_IO')).toBe(true);
-      expect((e as Error).message).toContain('layer.weight');
-      expect((e as Error).message).toContain(p);
-    }
-    expect(codeOf(() => BlobWriter.create(join(dir, 'no', 'such', 'dir', 'w.bin')))).toBe('E_IO');
+    const e = await fastVlmRejection(w.appendAsync('fp32', [seq(8), seq(8)], { where: 'layer.weight' }), 'E_IO');
+    expect(e.message).toContain('layer.weight');
+    expect(e.message).toContain(p);
+    expect(errorCode(() => BlobWriter.create(join(dir, 'no', 'such', 'dir', 'w.bin')))).toBe('E_IO');
     // Appends may not overlap; errors of the weight source pass through.
     const w2 = BlobWriter.create(fresh());
     let release!: () => void;
@@ -221,9 +208,9 @@ describe('BlobWriter errors', () => {
     await expect(w2.appendAsync('fp32', [seq(4)])).rejects.toMatchObject({ code: 'E_STATE' });
     release();
     expect(await first).toBe(64);
-    expect(codeOf(() => w2.appendWeight(new WeightStore(), 'missing'))).toBe('E_WEIGHT_MISSING');
+    expect(errorCode(() => w2.appendWeight(new WeightStore(), 'missing'))).toBe('E_WEIGHT_MISSING');
     expect(w2.finish().count).toBe(1);
     w.abort();
-    expect(codeOf(() => w.appendBytes('fp32', seq(4)))).toBe('E_STATE');
+    expect(errorCode(() => w.appendBytes('fp32', seq(4)))).toBe('E_STATE');
   });
 });

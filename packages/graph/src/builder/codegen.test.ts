@@ -17,6 +17,7 @@ const FAKE: OpDef[] = [
   {
     name: 'fake_norm',
     family: 'fake',
+    traits: { layout: 'fixed', commutative: false },
     doc: 'A fake op with an optional input before a required one. Has */ and @tag in its doc.',
     inputs: [
       { name: 'x', dtypes: ['fp16', 'fp32'], doc: 'Input.' },
@@ -34,6 +35,7 @@ const FAKE: OpDef[] = [
   {
     name: 'fake_cast',
     family: 'fake',
+    traits: { layout: 'fixed', commutative: false },
     doc: 'Attr dtype typing.',
     inputs: [{ name: 'x', dtypes: ['fp32', 'int32'], doc: 'Input.' }],
     attrs: [{ name: 'dtype', kind: 'dtype', default: 'fp16', doc: 'Target.' }],
@@ -44,6 +46,7 @@ const FAKE: OpDef[] = [
   {
     name: 'fake_split',
     family: 'fake',
+    traits: { layout: 'fixed', commutative: false },
     doc: 'Variadic outputs.',
     inputs: [{ name: 'x', dtypes: ['fp32'], doc: 'Input.' }],
     attrs: [],
@@ -55,6 +58,7 @@ const FAKE: OpDef[] = [
   {
     name: 'fake_where',
     family: 'fake',
+    traits: { layout: 'fixed', commutative: false },
     doc: 'Three-way broadcast to bool, and a rank-2 second output.',
     inputs: [
       { name: 'a', dtypes: ['fp32'], doc: 'A.' },

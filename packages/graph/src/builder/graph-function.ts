@@ -39,20 +39,11 @@ export interface ParamOptions {
   readonly init?: Omit<SyntheticOptions, 'seed'>;
 }
 
-/** The code of an error, its message without the code prefix and `[at ...]` suffix. */
-function bareMessage(e: FastVlmError): string {
-  let s = e.message;
-  const i = s.indexOf(`${e.code}: `);
-  if (i >= 0) s = s.slice(i + e.code.length + 2);
-  const at = e.where !== undefined ? s.lastIndexOf(` [at ${e.where}]`) : -1;
-  return at >= 0 ? s.slice(0, at) : s;
-}
-
 /** Re-raises `e` as a coded error carrying the author's location (when it has none yet). */
 function withLoc(e: unknown, loc: SourceLoc | undefined, what: string): FastVlmError {
   if (e instanceof FastVlmError) {
     if (e.loc !== undefined || loc === undefined) return e;
-    return new FastVlmError(e.code, bareMessage(e), { ...(e.where !== undefined ? { where: e.where } : {}), loc, details: e.details, cause: e });
+    return new FastVlmError(e.code, e.detail, { ...(e.where !== undefined ? { where: e.where } : {}), loc, details: e.details, cause: e });
   }
   // A plain exception here is a bug in an op definition; still report it as coded data.
   const msg = e instanceof Error ? e.message : show(e);

@@ -8,21 +8,12 @@ import { tensor } from '../tensor.js';
 import { fillTensor } from '../testing/arb.js';
 import { memorySource, WeightStore } from '../weights/store.js';
 import { graph, TensorHandle } from './index.js';
+import { fastVlmError } from '../testing/errors.js';
 
 /** The line of the caller, read from this file's own stack trace (independent of the DSL). */
 function thisLine(): number {
   const frame = new Error().stack!.split('\n')[2]!;
   return Number(/graph\.test\.ts:(\d+):\d+/.exec(frame)![1]);
-}
-
-function catchError(fn: () => unknown): FastVlmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FastVlmError) return e;
-    throw new Error(`expected a FastVlmError, got ${String(e)}`);
-  }
-  throw new Error('expected an error, got none');
 }
 
 describe('graph builder basics', () => {
@@ -116,12 +107,12 @@ describe('graph builder basics', () => {
 
     const g2 = graph({ weights: store });
     const f2 = g2.function('main');
-    const e = catchError(() => f2.param('w', 'fp16', [2, 2]));
+    const e = fastVlmError(() => f2.param('w', 'fp16', [2, 2]));
     expect(e.code).toBe('E_WEIGHT_MISMATCH');
     expect(e.message).toContain("'w'");
     expect(e.message).toContain('fp16[2,2]');
     expect(e.message).toContain('fp32[2,2]');
-    expect(catchError(() => f2.param('w', 'fp32', [4])).code).toBe('E_WEIGHT_MISMATCH');
+    expect(fastVlmError(() => f2.param('w', 'fp32', [4])).code).toBe('E_WEIGHT_MISMATCH');
   });
 
   it('reports a parameter declared twice with different shapes in one program', () => {
@@ -129,7 +120,7 @@ describe('graph builder basics', () => {
     const f = g.function('a');
     f.param('p', 'fp32', [3]);
     const f2 = g.function('b');
-    const e = catchError(() => f2.param('p', 'fp32', [4]));
+    const e = fastVlmError(() => f2.param('p', 'fp32', [4]));
     expect(e.code).toBe('E_WEIGHT_MISMATCH');
     expect(e.message).toContain("'p'");
   });
@@ -143,7 +134,7 @@ describe('graph builder basics', () => {
     expect(Array.from(build(1))).toEqual(Array.from(build(1)));
     expect(Array.from(build(1))).not.toEqual(Array.from(build(2)));
     const g = graph({ missingWeights: 'error' });
-    const e = catchError(() => g.function('main').param('x.weight', 'fp32', [2]));
+    const e = fastVlmError(() => g.function('main').param('x.weight', 'fp32', [2]));
     expect(e.code).toBe('E_WEIGHT_MISSING');
     expect(e.message).toContain('x.weight');
   });
@@ -167,7 +158,7 @@ describe('graph builder basics', () => {
     const f = graph().function('main');
     expect(() => f.scope('a', () => { throw new Error('boom'); })).toThrow('boom');
     expect(f.scopeName).toBe('');
-    expect(catchError(() => f.scope('', () => 0)).code).toBe('E_NAME');
+    expect(fastVlmError(() => f.scope('', () => 0)).code).toBe('E_NAME');
   });
 
   it('makes inline constants and shares equal scalars', () => {
@@ -179,8 +170,8 @@ describe('graph builder basics', () => {
     expect(f.scalar(2, 'fp16')).toBe(s1);
     expect(f.scalar(2)).not.toBe(s1);
     expect(f.scalar(2).dtype).toBe('fp32');
-    expect(catchError(() => f.constant('fp32', [2], [1])).code).toBe('E_SHAPE_MISMATCH');
-    expect(catchError(() => f.constant('int8', [1], [300])).code).toBe('E_DTYPE_MISMATCH');
+    expect(fastVlmError(() => f.constant('fp32', [2], [1])).code).toBe('E_SHAPE_MISMATCH');
+    expect(fastVlmError(() => f.constant('int8', [1], [300])).code).toBe('E_DTYPE_MISMATCH');
     f.output({ y: f.mul(f.add(x, c), s1) });
     const p = g.build();
     const y = interpret(p, 'main', { x: tensor('fp16', [3], [1, 1, 1]) }).get('y')!;
@@ -193,17 +184,17 @@ describe('graph builder basics', () => {
     const x = f.input('x', 'fp32', [2]);
     const y = f.exp(x).named('y');
     expect(y.named('y').name).toBe('y');
-    const e = catchError(() => f.neg(x).named('x'));
+    const e = fastVlmError(() => f.neg(x).named('x'));
     expect(e.code).toBe('E_NAME');
     expect(e.message).toContain("'x'");
   });
 
   it('rejects building twice-edited, empty or output-less programs', () => {
-    expect(catchError(() => graph().build()).code).toBe('E_VERIFY');
+    expect(fastVlmError(() => graph().build()).code).toBe('E_VERIFY');
     const g = graph();
     const f = g.function('main');
     f.input('x', 'fp32', [1]);
-    const e = catchError(() => g.build());
+    const e = fastVlmError(() => g.build());
     expect(e.code).toBe('E_VERIFY');
     expect(e.message).toContain("'main'");
     const g2 = graph();
@@ -211,15 +202,15 @@ describe('graph builder basics', () => {
     f2.output(f2.exp(f2.input('x', 'fp32', [1])));
     const p = g2.build();
     expect(g2.build()).toBe(p);
-    expect(catchError(() => f2.exp(f2.input('z', 'fp32', [1]))).code).toBe('E_VERIFY');
-    expect(catchError(() => g2.function('other')).code).toBe('E_VERIFY');
+    expect(fastVlmError(() => f2.exp(f2.input('z', 'fp32', [1]))).code).toBe('E_VERIFY');
+    expect(fastVlmError(() => g2.function('other')).code).toBe('E_VERIFY');
   });
 
   it('rejects bad function names and duplicate functions', () => {
     const g = graph();
     g.function('main');
-    expect(catchError(() => g.function('main')).code).toBe('E_NAME');
-    expect(catchError(() => g.function('not valid')).code).toBe('E_NAME');
+    expect(fastVlmError(() => g.function('main')).code).toBe('E_NAME');
+    expect(fastVlmError(() => g.function('not valid')).code).toBe('E_NAME');
   });
 
   it('rejects handles of another function and non-handles', () => {
@@ -227,17 +218,17 @@ describe('graph builder basics', () => {
     const a = g.function('a');
     const b = g.function('b');
     const xa = a.input('x', 'fp32', [2]);
-    const e = catchError(() => b.exp(xa));
+    const e = fastVlmError(() => b.exp(xa));
     expect(e.code).toBe('E_INPUT');
     expect(e.message).toContain("function 'a'");
     const bad = { dtype: 'fp32' } as unknown as TensorHandle<'fp32', 1>;
-    expect(catchError(() => b.exp(bad)).code).toBe('E_INPUT');
-    expect(catchError(() => b.concat([xa], { axis: 0 })).code).toBe('E_INPUT');
+    expect(fastVlmError(() => b.exp(bad)).code).toBe('E_INPUT');
+    expect(fastVlmError(() => b.concat([xa], { axis: 0 })).code).toBe('E_INPUT');
   });
 
   it('rejects bad graph options with coded errors', () => {
-    expect(catchError(() => graph({ seed: -1 })).code).toBe('E_ATTR');
-    expect(catchError(() => graph({ missingWeights: 'maybe' as 'error' })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => graph({ seed: -1 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => graph({ missingWeights: 'maybe' as 'error' })).code).toBe('E_ATTR');
   });
 
   it('handles multi-output ops (split) as arrays of handles', () => {
@@ -268,7 +259,7 @@ describe('errors point at the author', () => {
     const a = f.input('a', 'fp32', [2, 3]);
     const b = f.input('b', 'fp32', [4, 3]);
     let line = 0;
-    const e = catchError(() => { line = thisLine(); f.add(a, b); });
+    const e = fastVlmError(() => { line = thisLine(); f.add(a, b); });
     expect(e.code).toBe('E_SHAPE_MISMATCH');
     expect(e.message).toContain('add');
     expect(e.message).toContain('[2,3]');
@@ -284,7 +275,7 @@ describe('errors point at the author', () => {
     const i = f.input('i', 'int32', [2]);
     const before = f.func.body.ops.length;
     let line = 0;
-    const e = catchError(() => { line = thisLine(); f.add(a, i as unknown as TensorHandle<'fp32', 1>); });
+    const e = fastVlmError(() => { line = thisLine(); f.add(a, i as unknown as TensorHandle<'fp32', 1>); });
     expect(e.code).toBe('E_DTYPE_MISMATCH');
     expect(e.loc?.line).toBe(line);
     expect(f.func.body.ops.length).toBe(before);
@@ -310,10 +301,10 @@ describe('errors point at the author', () => {
     const f = graph().function('main');
     const x = f.input('x', 'fp32', [2, 2]);
     const opts = { axis: 0, bogus: 1 } as unknown as { axis: number };
-    const e = catchError(() => f.softmax(x, opts));
+    const e = fastVlmError(() => f.softmax(x, opts));
     expect(e.code).toBe('E_ATTR');
     expect(e.message).toContain('bogus');
-    expect(catchError(() => f.softmax(x, 'nope' as unknown as { axis: number })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => f.softmax(x, 'nope' as unknown as { axis: number })).code).toBe('E_ATTR');
   });
 
   it('asRank and asDType narrow or throw coded errors', () => {
@@ -321,22 +312,22 @@ describe('errors point at the author', () => {
     const x = f.input('x', 'fp32', [2, 3]);
     const r = f.reshape(x, { shape: [6] });
     expect(r.asRank(1).rank).toBe(1);
-    expect(catchError(() => r.asRank(2)).code).toBe('E_RANK');
+    expect(fastVlmError(() => r.asRank(2)).code).toBe('E_RANK');
     expect(r.asDType('fp32').dtype).toBe('fp32');
-    expect(catchError(() => r.asDType('fp16')).code).toBe('E_DTYPE_MISMATCH');
+    expect(fastVlmError(() => r.asDType('fp16')).code).toBe('E_DTYPE_MISMATCH');
   });
 
   it('scalar rejects a non-string dtype with a coded error before using it as a cache key', () => {
     // Pinned counterexample of the property below (fast-check seed 715715828): an object whose
     // toString is not callable made building the scalar cache key throw a plain TypeError.
     const f = graph().function('main');
-    const e = catchError(() => f.scalar(0, { toString: '' } as unknown as 'fp32'));
+    const e = fastVlmError(() => f.scalar(0, { toString: '' } as unknown as 'fp32'));
     expect(e.code).toBe('E_DTYPE_UNKNOWN');
     expect(e.loc?.line).toBe(thisLine() - 2);
     // A dtype object that stringifies to a real dtype must not alias the cached fp32 scalar.
     const s = f.scalar(0);
     const fake = { toString: () => 'fp32' } as unknown as 'fp32';
-    expect(catchError(() => f.scalar(0, fake)).code).toBe('E_DTYPE_UNKNOWN');
+    expect(fastVlmError(() => f.scalar(0, fake)).code).toBe('E_DTYPE_UNKNOWN');
     expect(f.scalar(0, 'fp32')).toBe(s);
   });
 

@@ -63,15 +63,6 @@ function describe(x: unknown): string {
   return x === null ? 'null' : x === undefined ? 'undefined' : `a ${typeof x}`;
 }
 
-/** The message of a coded error without its location prefix and `[at ...]` suffix. */
-function bareMessage(e: FastVlmError): string {
-  const m = e.message.indexOf(`${e.code}: `);
-  let s = m >= 0 ? e.message.slice(m + e.code.length + 2) : e.message;
-  const at = s.lastIndexOf(' [at ');
-  if (at >= 0) s = s.slice(0, at);
-  return s;
-}
-
 function verifyFunction(program: Program, fn: Func, c: Collector): void {
   // Names: valid and unique among inputs and op results.
   const names = new Map<string, string>();
@@ -153,7 +144,7 @@ function verifyOpTypes(program: Program, fn: Func, op: Op, c: Collector): void {
     inferred = checkOp(def, types as InferInputs, op.attrs, opWhere(fn, op), op.loc).outputs;
   } catch (e) {
     if (e instanceof FastVlmError) {
-      c.opError(fn, op, 'op-invalid', `fails validation: ${e.code}: ${bareMessage(e)}`, { cause: e.code }, e);
+      c.opError(fn, op, 'op-invalid', `fails validation: ${e.code}: ${e.detail}`, { cause: e.code }, e);
       return;
     }
     throw e;

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import '../ops/index.js';
 import { graph } from '../builder/graph.js';
-import { FastVlmError } from '../errors.js';
+
 import { interpret } from '../interpret/interpreter.js';
 import type { Tensor } from '../tensor.js';
 import { fillTensor } from '../testing/arb.js';
 import type { WeightStore } from '../weights/store.js';
 import { nn } from './index.js';
+import { fastVlmError } from '../testing/errors.js';
 
 /** Independent float64 reference of HF Llama/Qwen2 attention (repeat_kv, rotate_half, causal softmax). */
 interface RefConfig {
@@ -246,30 +247,21 @@ describe('nn rotary helpers', () => {
 });
 
 describe('nn.attention errors', () => {
-  function err(fn: () => unknown): FastVlmError {
-    try {
-      fn();
-    } catch (e) {
-      if (e instanceof FastVlmError) return e;
-      throw e;
-    }
-    throw new Error('no error');
-  }
 
   it('rejects bad head counts, ranks and symbolic lengths with coded errors at the caller', () => {
     const f = graph().function('main');
     const x = f.input('x', 'fp32', [1, 4, 16]);
-    const e1 = err(() => nn.attention(f, x, { numHeads: 4, numKvHeads: 3 }));
+    const e1 = fastVlmError(() => nn.attention(f, x, { numHeads: 4, numKvHeads: 3 }));
     expect(e1.code).toBe('E_ATTR');
     expect(e1.message).toContain('numKvHeads 3');
     expect(e1.loc?.file).toMatch(/attention\.test\.ts$/);
-    expect(err(() => nn.attention(f, x, { numHeads: 0 })).code).toBe('E_ATTR');
-    expect(err(() => nn.attention(f, x, { numHeads: 3 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.attention(f, x, { numHeads: 0 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.attention(f, x, { numHeads: 3 })).code).toBe('E_ATTR');
     const x2 = f.input('x2', 'fp32', [4, 16]) as unknown as typeof x;
-    expect(err(() => nn.attention(f, x2, { numHeads: 4 })).code).toBe('E_RANK');
+    expect(fastVlmError(() => nn.attention(f, x2, { numHeads: 4 })).code).toBe('E_RANK');
     const xs = f.input('xs', 'fp32', [1, 'seq', 16]);
-    expect(err(() => nn.attention(f, xs, { numHeads: 4, mask: 'causal' })).code).toBe('E_SHAPE_INVALID');
-    expect(err(() => nn.attention(f, xs, { numHeads: 4, rope: {} })).code).toBe('E_SHAPE_INVALID');
-    expect(err(() => nn.rotaryTables(f, { seqLen: 4, headDim: 5 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.attention(f, xs, { numHeads: 4, mask: 'causal' })).code).toBe('E_SHAPE_INVALID');
+    expect(fastVlmError(() => nn.attention(f, xs, { numHeads: 4, rope: {} })).code).toBe('E_SHAPE_INVALID');
+    expect(fastVlmError(() => nn.rotaryTables(f, { seqLen: 4, headDim: 5 })).code).toBe('E_ATTR');
   });
 });

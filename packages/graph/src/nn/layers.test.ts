@@ -1,21 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import '../ops/index.js';
 import { graph } from '../builder/graph.js';
-import { FastVlmError } from '../errors.js';
+
 import { interpret } from '../interpret/interpreter.js';
 import { fillTensor } from '../testing/arb.js';
 import { memorySource, WeightStore } from '../weights/store.js';
 import { nn } from './index.js';
-
-function err(fn: () => unknown): FastVlmError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof FastVlmError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
+import { fastVlmError } from '../testing/errors.js';
 
 function thisLine(): number {
   return Number(/layers\.test\.ts:(\d+):\d+/.exec(new Error().stack!.split('\n')[2]!)![1]);
@@ -211,27 +202,27 @@ describe('layer option errors', () => {
     const f = graph().function('main');
     const x = f.input('x', 'fp32', [1, 4, 5, 5]);
     let line = 0;
-    const e = err(() => { line = thisLine(); nn.conv2d(f, x, { outChannels: 6, kernelSize: 3, groups: 4 }); });
+    const e = fastVlmError(() => { line = thisLine(); nn.conv2d(f, x, { outChannels: 6, kernelSize: 3, groups: 4 }); });
     expect(e.code).toBe('E_ATTR');
     expect(e.message).toContain('groups 4');
     expect(e.loc?.line).toBe(line);
     expect(e.loc?.file).toMatch(/layers\.test\.ts$/);
-    expect(err(() => nn.linear(f, x, { outFeatures: 0 })).code).toBe('E_ATTR');
-    expect(err(() => nn.layerNorm(f, x, { axes: [7] })).code).toBe('E_ATTR');
-    expect(err(() => nn.layerNorm(f, x, { axes: [1, -3] })).code).toBe('E_ATTR');
-    expect(err(() => nn.rmsNorm(f, x, { eps: -1 })).code).toBe('E_ATTR');
-    expect(err(() => nn.gatedMlp(f, x, { intermediateSize: 2.5 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.linear(f, x, { outFeatures: 0 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.layerNorm(f, x, { axes: [7] })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.layerNorm(f, x, { axes: [1, -3] })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.rmsNorm(f, x, { eps: -1 })).code).toBe('E_ATTR');
+    expect(fastVlmError(() => nn.gatedMlp(f, x, { intermediateSize: 2.5 })).code).toBe('E_ATTR');
     const xs = f.input('xs', 'fp32', [1, 'c']);
-    expect(err(() => nn.linear(f, xs, { outFeatures: 2 })).code).toBe('E_SHAPE_INVALID');
+    expect(fastVlmError(() => nn.linear(f, xs, { outFeatures: 2 })).code).toBe('E_SHAPE_INVALID');
     const xi = f.input('xi', 'int32', [2, 2]);
-    expect(err(() => nn.linear(f, xi as unknown as typeof xs, { outFeatures: 2 })).code).toBe('E_DTYPE_MISMATCH');
+    expect(fastVlmError(() => nn.linear(f, xi as unknown as typeof xs, { outFeatures: 2 })).code).toBe('E_DTYPE_MISMATCH');
   });
 
   it('a shape error inside a layer points at the layer call, not at nn internals', () => {
     const f = graph().function('main');
     const x = f.input('x', 'fp32', [2, 4]);
     let line = 0;
-    const e = err(() => { line = thisLine(); nn.linear(f, x, { outFeatures: 3, inFeatures: 5 }); });
+    const e = fastVlmError(() => { line = thisLine(); nn.linear(f, x, { outFeatures: 3, inFeatures: 5 }); });
     expect(e.code).toBe('E_SHAPE_MISMATCH');
     expect(e.message).toContain('linear');
     expect(e.loc?.line).toBe(line);

@@ -7,9 +7,10 @@ import { runOp } from '../interpret/run-op.js';
 import type { TensorType } from '../ir/types.js';
 import { type Tensor, tensor } from '../tensor.js';
 import { arbShape, arbTensor, fillTensor } from '../testing/arb.js';
-import { close, count, errorCode, ravel, toStorage, unravel } from '../testing/naive-ref.js';
+import { close, count, ravel, toStorage, unravel } from '../testing/naive-ref.js';
 import { getOp } from './registry.js';
 import { checkOp } from './validate.js';
+import { errorCode } from '../testing/errors.js';
 
 const run1 = (kind: string, inputs: Record<string, Tensor>, attrs: Record<string, number | string> = {}): Tensor => runOp(kind, inputs, attrs)[0]!;
 const FLOATS: DType[] = ['fp32', 'fp16'];

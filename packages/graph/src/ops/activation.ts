@@ -59,6 +59,7 @@ function pointwiseOp(s: PointwiseSpec): OpDef {
   return {
     name: s.name,
     family: FAMILY,
+    traits: { layout: 'elementwise', commutative: false },
     doc: s.doc,
     inputs: [{ name: 'x', dtypes: FLOATS, doc: 'Input tensor.' }],
     attrs: s.attrs ?? [],
@@ -80,6 +81,7 @@ function pointwiseOp(s: PointwiseSpec): OpDef {
 const softmaxOp: OpDef = {
   name: 'softmax',
   family: FAMILY,
+  traits: { layout: 'axes', commutative: false },
   doc: 'Softmax along `axis`: `output_i = e^(x_i - m) / sum_j e^(x_j - m)` where `m` is the maximum along the axis (subtracting it keeps every exponent <= 0, so nothing overflows). Each slice along `axis` sums to 1.',
   inputs: [{ name: 'x', dtypes: FLOATS, doc: 'Input tensor, rank >= 1.' }],
   attrs: [{ name: 'axis', kind: 'int', default: -1, doc: 'The axis to normalize over; negative counts from the end.' }],

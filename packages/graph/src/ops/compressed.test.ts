@@ -7,9 +7,11 @@ import { runOp } from '../interpret/run-op.js';
 import type { Attrs, TensorType } from '../ir/types.js';
 import { type Tensor, tensor } from '../tensor.js';
 import { fillTensor } from '../testing/arb.js';
-import { count, errorCode, ravel, unravel } from '../testing/naive-ref.js';
+import { count, ravel, unravel } from '../testing/naive-ref.js';
 import { getOp } from './registry.js';
 import { checkOp } from './validate.js';
+import { errorCode } from '../testing/errors.js';
+import { xorshift32 } from '../testing/rng.js';
 
 const run1 = (kind: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): Tensor => runOp(kind, inputs, attrs)[0]!;
 const infer = (kind: string, inputs: Record<string, TensorType>, attrs: Attrs = {}): TensorType => checkOp(getOp(kind), inputs, attrs).outputs[0]!;
@@ -17,17 +19,8 @@ const tt = (dtype: DType, shape: number[]): TensorType => ({ dtype, shape });
 
 /** Deterministic integers in [lo, hi] from a seed (xorshift). */
 function ints(n: number, lo: number, hi: number, seed: number): number[] {
-  let s = seed >>> 0 || 1;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out.push(lo + (s % (hi - lo + 1)));
-  }
-  return out;
+  const next = xorshift32(seed);
+  return Array.from({ length: n }, () => lo + (next() % (hi - lo + 1)));
 }
 
 /** A shape and a block grid dividing it: per axis a block length and a block count. */

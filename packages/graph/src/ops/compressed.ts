@@ -25,6 +25,7 @@ const FAMILY = 'compressed';
 const lutDequantizeOp: OpDef = {
   name: 'lut_dequantize',
   family: FAMILY,
+  traits: { layout: 'fixed', commutative: false },
   doc:
     'Palettized constant: `output[p] = lut[block(p)][indices[p]]`. `indices` has nbits-bit entries (uint1/2/3/4/6/8) and the shape of the output; ' +
     '`lut` has shape [b_0, .., b_{K-1}, 2^nbits, V]: b_i tables along axis i of indices (each axis of indices a multiple of b_i; all 1 = one table per tensor, ' +
@@ -49,6 +50,7 @@ const lutDequantizeOp: OpDef = {
 const affineDequantizeOp: OpDef = {
   name: 'affine_dequantize',
   family: FAMILY,
+  traits: { layout: 'fixed', commutative: false },
   doc:
     'Linearly quantized constant, one scale and zero point per tensor or per slice along `axis`: `output = scale[c] * (quantized_data - zero_point[c])` ' +
     'with c the index along axis (scalars apply to every element). The difference is taken in fp32 and the product rounded once to the dtype of scale, ' +
@@ -74,6 +76,7 @@ const affineDequantizeOp: OpDef = {
 const blockwiseDequantizeOp: OpDef = {
   name: 'blockwise_dequantize',
   family: FAMILY,
+  traits: { layout: 'fixed', commutative: false },
   doc:
     'Block-wise linearly quantized constant (Core ML iOS18 `constexpr_blockwise_shift_scale`): `output[p] = scale[block(p)] * (data[p] - offset[block(p)])`. ' +
     '`scale` has the rank of data and each axis of data is a multiple of the scale\'s (block size = data dim / scale dim: per tensor, per channel and ' +

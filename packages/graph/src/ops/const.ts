@@ -14,6 +14,7 @@ import { attrOpt, attrStr, attrInts } from './util.js';
 export const constOp: OpDef = {
   name: 'const',
   family: 'const',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'A constant tensor of the given dtype and static shape. Either `weight` names a tensor of the program\'s WeightStore (read lazily, never copied into the IR), or `value` holds the elements inline in row-major order (for small constants such as scalars and shape vectors).',
   inputs: [],
   attrs: [

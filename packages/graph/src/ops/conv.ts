@@ -148,6 +148,7 @@ const PAD_DOC = '[top, bottom, left, right], used only when pad_type is custom.'
 const conv2d: OpDef = {
   name: 'conv2d',
   family: 'conv',
+  traits: { layout: 'fixed', commutative: false },
   doc: '2-D convolution (cross-correlation) of NCHW `x` with `weight` [C_out, C_in/groups, kH, kW]: `out[n, o, i, j] = bias[o] + sum_{c, u, v} x[n, g*C_in/groups + c, i*sH - padTop + u*dH, j*sW - padLeft + v*dW] * weight[o, c, u, v]` with `g = floor(o / (C_out/groups))` and zeros outside the input. Output size per axis `floor((size + padBefore + padAfter - (k-1)*d - 1) / stride) + 1`. `pad_type` valid = no padding; same = output `ceil(size / stride)` with the odd extra padding at the bottom/right; same_lower = the same with the extra at the top/left; custom = the `pad` attribute. Maps to MIL `conv`.',
   inputs: [
     { name: 'x', dtypes: FLOATS, rank: 4, doc: 'Input [N, C_in, H, W]; C_in, H, W static.' },
@@ -229,6 +230,7 @@ function avgPoolKernel(x: Tensor, attrs: Attrs): Tensor {
 const avgPool: OpDef = {
   name: 'avg_pool',
   family: 'conv',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Average pooling over the H and W axes of NCHW `x`: `out[n, c, i, j] = sum_{u < kH, v < kW} x[n, c, i*sH - padTop + u, j*sW - padLeft + v] / count`, where taps outside the input count as 0 and `count` is kH*kW (taps inside the padded input), or only the taps inside the input when `exclude_padding_from_average`. Output sizes and padding follow conv2d (`valid`, `same`, `custom`); `ceil_mode` rounds the output size up as Core ML does (needs symmetric padding, not with `same`). Maps to MIL `avg_pool`.',
   inputs: [{ name: 'x', dtypes: FLOATS, rank: 4, doc: 'Input [N, C, H, W]; H and W static.' }],
   attrs: [

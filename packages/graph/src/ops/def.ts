@@ -70,6 +70,38 @@ export interface KernelContext {
   readonly weights: WeightStore;
 }
 
+/**
+ * How an op relates to the order of its tensors' axes: what layout passes (assign-layout,
+ * sink-transposes, cancel-reshapes, fold-layout-chains) may do around it. One of
+ * {@link LAYOUT_TRAITS}' keys; see there for each meaning.
+ */
+export type LayoutTrait = 'elementwise' | 'axes' | 'reshape' | 'permute' | 'fixed';
+
+/** What each {@link LayoutTrait} means (rendered into docs/ops.md). */
+export const LAYOUT_TRAITS: Readonly<Record<LayoutTrait, string>> = {
+  elementwise:
+    'Each output element depends only on the input elements at the same index (after numpy broadcasting): the op computes the same in any axis order, unchanged (add, relu, cast, select).',
+  axes: 'Works along axes its attributes name (`axis`, `axes`, per-axis lists such as `begin` / `end`, an einsum equation) and is otherwise indifferent to axis order: in another axis order it computes the same once those attributes are remapped (softmax, reductions, norms, concat, split, slice, pad).',
+  reshape: 'Only re-views its input: the same elements in the same row-major order under another shape (reshape, squeeze, expand_dims).',
+  permute: 'Only reorders the axes of its input (transpose).',
+  fixed: 'Anything else: it depends on which axis is which (conv2d channels and spatial axes, matmul contracting the last two, gather inserting the index axes, packed compressed constants), or makes a tensor from attributes alone (const, fill, range).',
+};
+
+/**
+ * Facts about an op that passes read instead of keeping kind lists of their own. Every op states
+ * all of them (a test checks the registry); choose by the definitions, not by what a pass
+ * happens to support today.
+ */
+export interface OpTraits {
+  /** See {@link LayoutTrait}. */
+  readonly layout: LayoutTrait;
+  /**
+   * True when the op has exactly the two tensor inputs `x` and `y` and `op(x, y) = op(y, x)`
+   * for every value (add, mul, maximum, minimum, equal, not_equal); false for every other op.
+   */
+  readonly commutative: boolean;
+}
+
 /** The single definition of an op. */
 export interface OpDef {
   /** Op name as written in IR text, e.g. `conv2d`. */
@@ -78,6 +110,8 @@ export interface OpDef {
   readonly family: string;
   /** One paragraph: what it computes, with the formula. */
   readonly doc: string;
+  /** Facts passes read (see {@link OpTraits}). */
+  readonly traits: OpTraits;
   readonly inputs: readonly InputSpec[];
   readonly attrs: readonly AttrSpec[];
   /**

@@ -8,9 +8,10 @@ import type { TensorType } from '../ir/types.js';
 import type { Dim } from '../shape.js';
 import { type Tensor, scalar, tensor } from '../tensor.js';
 import { arbBroadcastPair, arbShape, arbTensor, fillTensor } from '../testing/arb.js';
-import { close, count, errorCode, naiveBroadcastShape, readBroadcast, toStorage, unravel } from '../testing/naive-ref.js';
+import { close, count, naiveBroadcastShape, readBroadcast, toStorage, unravel } from '../testing/naive-ref.js';
 import { getOp } from './registry.js';
 import { checkOp } from './validate.js';
+import { errorCode } from '../testing/errors.js';
 
 const run1 = (kind: string, inputs: Record<string, Tensor>, attrs: Record<string, number | string | boolean> = {}): Tensor => runOp(kind, inputs, attrs)[0]!;
 const infer1 = (kind: string, inputs: Record<string, TensorType>, attrs: Record<string, number | string> = {}): TensorType =>

@@ -72,6 +72,8 @@ function floatPow(a: number, b: number): number {
 interface BinarySpec {
   readonly name: string;
   readonly doc: string;
+  /** op(x, y) = op(y, x). */
+  readonly commutative: boolean;
   readonly float: Scalar2;
   readonly int: Scalar2;
 }
@@ -79,42 +81,49 @@ interface BinarySpec {
 const BINARY: readonly BinarySpec[] = [
   {
     name: 'add',
+    commutative: true,
     doc: 'Elementwise sum with numpy broadcasting: `output = x + y`. `x` and `y` have the same dtype (fp16, fp32 or int32); int32 wraps on overflow.',
     float: (a, b) => a + b,
     int: (a, b) => a + b,
   },
   {
     name: 'sub',
+    commutative: false,
     doc: 'Elementwise difference with numpy broadcasting: `output = x - y`. `x` and `y` have the same dtype (fp16, fp32 or int32); int32 wraps on overflow.',
     float: (a, b) => a - b,
     int: (a, b) => a - b,
   },
   {
     name: 'mul',
+    commutative: true,
     doc: 'Elementwise product with numpy broadcasting: `output = x * y`. `x` and `y` have the same dtype (fp16, fp32 or int32); int32 wraps on overflow.',
     float: (a, b) => a * b,
     int: (a, b) => Math.imul(a, b),
   },
   {
     name: 'div',
+    commutative: false,
     doc: 'Elementwise quotient with numpy broadcasting: `output = x / y`. Floats follow IEEE 754 (x / 0 is +-inf or NaN; MIL `real_div`); int32 truncates toward zero (`trunc(x / y)`, so -7 / 2 = -3; exact in Core ML through MIL `floor_div` and `mod`, except the overflowing -2^31 / -1, which wraps here) and division by zero is an E_INTERPRET error.',
     float: (a, b) => a / b,
     int: (a, b) => (b === 0 ? intDivByZero(a) : Math.trunc(a / b)),
   },
   {
     name: 'pow',
+    commutative: false,
     doc: 'Elementwise power with numpy broadcasting: `output = x ^ y` (C `pow` semantics for floats: a negative base with a non-integer exponent gives NaN). int32 computes the exact power modulo 2^32; a negative exponent gives the real result truncated toward zero (1, -1 or 0) and 0 to a negative power is an E_INTERPRET error.',
     float: floatPow,
     int: intPow,
   },
   {
     name: 'maximum',
+    commutative: true,
     doc: 'Elementwise maximum with numpy broadcasting: `output = max(x, y)`; NaN in either input gives NaN.',
     float: (a, b) => Math.max(a, b),
     int: (a, b) => Math.max(a, b),
   },
   {
     name: 'minimum',
+    commutative: true,
     doc: 'Elementwise minimum with numpy broadcasting: `output = min(x, y)`; NaN in either input gives NaN.',
     float: (a, b) => Math.min(a, b),
     int: (a, b) => Math.min(a, b),
@@ -128,6 +137,7 @@ function binaryOp(s: BinarySpec): OpDef {
   return {
     name: s.name,
     family: FAMILY,
+    traits: { layout: 'elementwise', commutative: s.commutative },
     doc: s.doc,
     inputs: [
       { name: 'x', dtypes: FLOATS_INT32, doc: X_DOC },
@@ -151,23 +161,26 @@ function binaryOp(s: BinarySpec): OpDef {
 
 interface CompareSpec {
   readonly name: string;
+  /** op(x, y) = op(y, x). */
+  readonly commutative: boolean;
   readonly symbol: string;
   readonly f: (a: number, b: number) => boolean;
 }
 
 const COMPARE: readonly CompareSpec[] = [
-  { name: 'equal', symbol: '==', f: (a, b) => a === b },
-  { name: 'not_equal', symbol: '!=', f: (a, b) => a !== b },
-  { name: 'less', symbol: '<', f: (a, b) => a < b },
-  { name: 'less_equal', symbol: '<=', f: (a, b) => a <= b },
-  { name: 'greater', symbol: '>', f: (a, b) => a > b },
-  { name: 'greater_equal', symbol: '>=', f: (a, b) => a >= b },
+  { name: 'equal', commutative: true, symbol: '==', f: (a, b) => a === b },
+  { name: 'not_equal', commutative: true, symbol: '!=', f: (a, b) => a !== b },
+  { name: 'less', commutative: false, symbol: '<', f: (a, b) => a < b },
+  { name: 'less_equal', commutative: false, symbol: '<=', f: (a, b) => a <= b },
+  { name: 'greater', commutative: false, symbol: '>', f: (a, b) => a > b },
+  { name: 'greater_equal', commutative: false, symbol: '>=', f: (a, b) => a >= b },
 ];
 
 function compareOp(s: CompareSpec): OpDef {
   return {
     name: s.name,
     family: FAMILY,
+    traits: { layout: 'elementwise', commutative: s.commutative },
     doc: `Elementwise comparison with numpy broadcasting: \`output = x ${s.symbol} y\` as a bool tensor. \`x\` and \`y\` have the same dtype (fp16, fp32 or int32); comparisons with NaN follow IEEE 754 (only \`not_equal\` is true).`,
     inputs: [
       { name: 'x', dtypes: FLOATS_INT32, doc: X_DOC },
@@ -237,6 +250,7 @@ function unaryOp(s: UnarySpec): OpDef {
   return {
     name: s.name,
     family: FAMILY,
+    traits: { layout: 'elementwise', commutative: false },
     doc: s.doc,
     inputs: [{ name: 'x', dtypes: s.dtypes, doc: 'Input tensor.' }],
     attrs: s.attrs ?? [],
@@ -260,6 +274,7 @@ function unaryOp(s: UnarySpec): OpDef {
 const selectOp: OpDef = {
   name: 'select',
   family: FAMILY,
+  traits: { layout: 'elementwise', commutative: false },
   doc: 'Elementwise choice with numpy broadcasting of all three inputs: `output = cond ? a : b`. `a` and `b` have the same dtype (fp16, fp32, int32 or bool), which is the output dtype.',
   inputs: [
     { name: 'cond', dtypes: ['bool'], doc: 'Where true, take `a`; else `b`.' },
@@ -314,6 +329,7 @@ function wrapInt(v: number, to: DType): number {
 const castOp: OpDef = {
   name: 'cast',
   family: FAMILY,
+  traits: { layout: 'elementwise', commutative: false },
   doc: 'Converts `x` to `dtype` (numpy `astype` semantics): to a float type the value is rounded to it (fp16 overflows to inf); float to an integer type truncates toward zero and a NaN, infinite or out-of-range value is an E_INTERPRET error; integer to a narrower integer wraps (two\'s complement); bool gives 0 or 1; to bool is `x != 0` (NaN is true).',
   inputs: [{ name: 'x', dtypes: ANY_TENSOR, doc: 'Input tensor.' }],
   attrs: [{ name: 'dtype', kind: 'dtype', doc: `Target dtype: one of ${CAST_TARGETS.join(', ')}.` }],

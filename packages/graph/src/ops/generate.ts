@@ -23,6 +23,7 @@ function bandLimits(attrs: Attrs): { lower: number; upper: number } {
 const bandPart: OpDef = {
   name: 'band_part',
   family: 'generate',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Keeps a diagonal band of the last two axes and zeroes the rest: `out[..., i, j] = x[..., i, j]` when `(lower < 0 or i - j <= lower) and (upper < 0 or j - i <= upper)`, else 0. `lower = -1` / `upper = -1` keep the whole lower / upper triangle; `band_part(lower=-1, upper=0)` is the lower-triangular (causal) part.',
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input, rank >= 2.' }],
   attrs: [
@@ -88,6 +89,7 @@ function rangeLength(attrs: Attrs): number {
 const range: OpDef = {
   name: 'range',
   family: 'generate',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'A 1-D sequence: `out[i] = start + i * step` for `0 <= i < max(0, ceil((end - start) / step))`, in the given dtype (int32 needs integer start, end and step; fp16 values are rounded). `step` must be non-zero; a negative step counts down. Maps to MIL `range_1d`.',
   inputs: [],
   attrs: [
@@ -126,6 +128,7 @@ function fillShape(attrs: Attrs): number[] {
 const fill: OpDef = {
   name: 'fill',
   family: 'generate',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'A tensor of the given static `shape` with every element equal to `value` (converted to `dtype`: integral for int32, 0 or 1 for bool, rounded for fp16). Maps to MIL `fill`.',
   inputs: [],
   attrs: [

@@ -19,4 +19,5 @@ registerOps(constOp, ...elementwiseOps, ...activationOps, ...linalgOps, ...convO
 
 export { allOps, getOp, hasOp, registerOps } from './registry.js';
 export type * from './def.js';
+export { LAYOUT_TRAITS } from './def.js';
 export { checkOp, resolveAttrs, describeInputs, fmtType } from './validate.js';

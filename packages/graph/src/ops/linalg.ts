@@ -104,6 +104,7 @@ function matmulKernel(x: Tensor, y: Tensor, tx: boolean, ty: boolean): Tensor {
 const matmul: OpDef = {
   name: 'matmul',
   family: 'linalg',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Batched matrix product with numpy semantics: `out[..., i, j] = sum_k X[..., i, k] * Y[..., k, j]` where `X = transpose_x ? swap_last_two(x) : x` and likewise `Y`. Leading (batch) axes broadcast. A rank-1 `x` is treated as a row `[1, K]` and a rank-1 `y` as a column `[K, 1]`, and that unit axis is removed from the result (two vectors give a scalar); transposing a rank-1 operand is an error. `x` and `y` share one dtype; int32 sums wrap modulo 2^32.',
   inputs: [
     { name: 'x', dtypes: FLOATS_INT32, doc: 'Left operand, rank >= 1.' },
@@ -128,6 +129,7 @@ const matmul: OpDef = {
 const linear: OpDef = {
   name: 'linear',
   family: 'linalg',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Fully connected layer: `y[..., o] = sum_i x[..., i] * weight[o, i] + bias[o]`, i.e. `y = x W^T + b`. `x` has rank 1 to 3 (as in MIL) with the input features last, `weight` is `[D_out, D_in]` and the optional `bias` is `[D_out]` (zeros when absent). All share one dtype; the result has x\'s shape with the last axis replaced by D_out.',
   inputs: [
     { name: 'x', dtypes: FLOATS_INT32, doc: 'Input [*, D_in], rank 1 to 3.' },
@@ -178,6 +180,7 @@ function einsumOperands<T extends { readonly dtype: string }>(values: readonly T
 const einsum: OpDef = {
   name: 'einsum',
   family: 'linalg',
+  traits: { layout: 'axes', commutative: false },
   doc: 'Two-operand Einstein summation with an explicit output, e.g. `bchq,bkhc->bkhq`: `out[output letters] = sum over the other letters of a[letters of a] * b[letters of b]`. Letters are a-z, each at most once per term; a letter shared by the operands must have equal sizes or size 1 in one of them (broadcast); every output letter must occur in an operand. Core ML natively runs only the `nchw,nwhu->nchu` / `chw,whr->chr` family (up to renaming and operand order); other equations are lowered to transpose + matmul.',
   inputs: [{ name: 'values', dtypes: FLOATS, variadic: true, doc: 'Exactly two tensors of the same dtype.' }],
   attrs: [{ name: 'equation', kind: 'string', doc: 'Equation `A,B->C` over the letters a-z.' }],

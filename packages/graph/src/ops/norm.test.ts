@@ -8,9 +8,10 @@ import type { Attrs, TensorType } from '../ir/types.js';
 import type { Dim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { arbShape, fillTensor } from '../testing/arb.js';
-import { close, errorCode, ravel, toStorage, unravel } from '../testing/naive-ref.js';
+import { close, ravel, toStorage, unravel } from '../testing/naive-ref.js';
 import { getOp } from './registry.js';
 import { checkOp } from './validate.js';
+import { errorCode } from '../testing/errors.js';
 
 const run1 = (kind: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): Tensor => runOp(kind, inputs, attrs)[0]!;
 const infer = (kind: string, inputs: Record<string, TensorType>, attrs: Attrs = {}): TensorType => checkOp(getOp(kind), inputs, attrs).outputs[0]!;

@@ -25,6 +25,7 @@ function expectParamShape(name: string, t: TensorType | undefined, want: Shape, 
 const batchNormOp: OpDef = {
   name: 'batch_norm',
   family: FAMILY,
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Batch normalization with fixed statistics over channel axis 1 of `x` [N, C, *D]: `output = (x - mean[c]) / sqrt(variance[c] + epsilon) * gamma[c] + beta[c]`, with gamma 1 and beta 0 when omitted.',
   inputs: [
     { name: 'x', dtypes: FLOATS, doc: 'Input [N, C, *D], rank 3 to 5.' },
@@ -117,6 +118,7 @@ function normalizeKernel(x: Tensor, axes: readonly number[], center: boolean, ep
 const layerNormOp: OpDef = {
   name: 'layer_norm',
   family: FAMILY,
+  traits: { layout: 'axes', commutative: false },
   doc: 'Layer normalization over `axes` (any set, default all): `output = (x - mean) / sqrt(var + epsilon) * gamma + beta`, where mean and the biased variance are taken over the normalized axes. `gamma` and `beta` have the shape of `x` restricted to the normalized axes in increasing axis order (MIL\'s rule); omitted, they are 1 and 0.',
   inputs: [
     { name: 'x', dtypes: FLOATS, doc: 'Input tensor, rank >= 1.' },
@@ -150,6 +152,7 @@ const layerNormOp: OpDef = {
 const rmsNormOp: OpDef = {
   name: 'rms_norm',
   family: FAMILY,
+  traits: { layout: 'axes', commutative: false },
   doc: 'Root-mean-square normalization over `axes` (default the last): `output = x / sqrt(mean(x^2) + epsilon) * gamma`, the mean taken over the normalized axes. `gamma` has the shape of `x` restricted to those axes in increasing order; omitted, it is 1. Not a MIL op: lowering decomposes it.',
   inputs: [
     { name: 'x', dtypes: FLOATS, doc: 'Input tensor, rank >= 1.' },

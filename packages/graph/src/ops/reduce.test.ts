@@ -7,9 +7,10 @@ import { runOp } from '../interpret/run-op.js';
 import type { Attrs, TensorType } from '../ir/types.js';
 import { type Tensor, tensor } from '../tensor.js';
 import { arbShape, fillTensor } from '../testing/arb.js';
-import { close, count, errorCode, toStorage, unravel } from '../testing/naive-ref.js';
+import { close, count, toStorage, unravel } from '../testing/naive-ref.js';
 import { getOp } from './registry.js';
 import { checkOp } from './validate.js';
+import { errorCode } from '../testing/errors.js';
 
 const run1 = (kind: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): Tensor => runOp(kind, inputs, attrs)[0]!;
 const REDUCE = ['reduce_sum', 'reduce_mean', 'reduce_max'];

@@ -71,6 +71,7 @@ function reduceOp(s: ReduceSpec): OpDef {
   return {
     name: s.name,
     family: FAMILY,
+    traits: { layout: 'axes', commutative: false },
     doc: `${s.doc} Without \`keep_dims\` the reduced axes are removed (reducing every axis gives a scalar); with it they stay as size 1. An empty \`axes\` list reduces nothing.`,
     inputs: [{ name: 'x', dtypes: FLOATS_INT32, doc: 'Input tensor.' }],
     attrs: [

@@ -87,6 +87,7 @@ function reshapeTarget(xs: Shape, target: readonly (number | string)[]): Dim[] {
 const reshape: OpDef = {
   name: 'reshape',
   family: 'shape-ops',
+  traits: { layout: 'reshape', commutative: false },
   doc: 'Same elements in row-major order, new shape: `out.flat[i] = x.flat[i]`. In `shape`, 0 copies the input dim at the same index, one -1 is inferred from the element count, and symbolic names may be used when x has them. The element counts must match (with symbols, the same symbols on both sides).',
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input tensor.' }],
   attrs: [{ name: 'shape', kind: 'dims', doc: 'Target shape: positive sizes, 0 (copy), one -1 (infer) or symbols of x.' }],
@@ -112,6 +113,7 @@ function resolvePerm(perm: readonly number[], rank: number): number[] {
 const transpose: OpDef = {
   name: 'transpose',
   family: 'shape-ops',
+  traits: { layout: 'permute', commutative: false },
   doc: 'Permutes the axes: `out.shape[i] = x.shape[perm[i]]` and `out[j_0, ..., j_{r-1}] = x[k]` with `k[perm[i]] = j_i`. `perm` is a permutation of the axes (negative entries count from the end).',
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input tensor.' }],
   attrs: [{ name: 'perm', kind: 'ints', doc: 'Permutation of 0..rank-1.' }],
@@ -154,6 +156,7 @@ function expandedShape(xs: Shape, axes: readonly number[]): Dim[] {
 const expandDims: OpDef = {
   name: 'expand_dims',
   family: 'shape-ops',
+  traits: { layout: 'reshape', commutative: false },
   doc: 'Inserts size-1 axes: the output has rank `rank(x) + len(axes)`, with 1 at each position of `axes` (counted in the OUTPUT, negative from its end, as in MIL) and the dims of x, in order, elsewhere. Data is unchanged.',
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input tensor.' }],
   attrs: [{ name: 'axes', kind: 'ints', doc: 'Positions of the new axes in the output.' }],
@@ -180,6 +183,7 @@ function squeezedShape(xs: Shape, axes: readonly number[] | undefined): Dim[] {
 const squeeze: OpDef = {
   name: 'squeeze',
   family: 'shape-ops',
+  traits: { layout: 'reshape', commutative: false },
   doc: 'Removes size-1 axes: those listed in `axes` (negative from the end; each must have size 1), or every axis of static size 1 when `axes` is absent. Data is unchanged.',
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input tensor.' }],
   attrs: [{ name: 'axes', kind: 'ints', optional: true, doc: 'Axes to remove; absent = all size-1 axes.' }],
@@ -225,6 +229,7 @@ function concatShape(values: readonly TensorType[], axis: number): Dim[] {
 const concat: OpDef = {
   name: 'concat',
   family: 'shape-ops',
+  traits: { layout: 'axes', commutative: false },
   doc: 'Joins tensors along `axis`: the output has the common shape with `out.shape[axis] = sum_i values[i].shape[axis]`, holding values[0] first, then values[1], and so on. All inputs share dtype, rank and every other dim.',
   inputs: [{ name: 'values', dtypes: FLOATS_INT32_BOOL, variadic: true, doc: 'Tensors to join (at least one).' }],
   attrs: [{ name: 'axis', kind: 'int', doc: 'Axis to join along (negative from the end).' }],
@@ -274,6 +279,7 @@ function splitSizes(x: TensorType, attrs: Attrs): { axis: number; sizes: number[
 const split: OpDef = {
   name: 'split',
   family: 'shape-ops',
+  traits: { layout: 'axes', commutative: false },
   doc: 'Cuts x along `axis` into consecutive pieces: `num_splits` equal pieces (the size must divide evenly) or pieces of the given `split_sizes` (summing to the axis size); exactly one of the two is given. Piece i is `x[..., o_i : o_i + size_i, ...]` with `o_i` the sum of the earlier sizes. Outputs are named output0..output{N-1} in the IR.',
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input tensor, static along `axis`.' }],
   attrs: [
@@ -342,6 +348,7 @@ function slicePlan(xs: Shape, attrs: Attrs): { start: number[]; stride: number[]
 const slice: OpDef = {
   name: 'slice',
   family: 'shape-ops',
+  traits: { layout: 'axes', commutative: false },
   doc: `Python slicing on every axis: \`out = x[begin_0:end_0:strides_0, ..., begin_{r-1}:end_{r-1}:strides_{r-1}]\`. Negative begin/end count from the end of the axis, out-of-range bounds clamp, negative strides walk backwards, and an empty range gives a size-0 axis. To run to the end use an end >= the axis size, e.g. ${SLICE_TO_END} (int32 max) with a positive stride, or an end <= -(size + 1), e.g. -2147483648, with a negative stride. On a symbolic axis only the whole-axis slice (begin 0, end ${SLICE_TO_END}, stride 1) is allowed. Maps to MIL \`slice_by_index\`.`,
   inputs: [{ name: 'x', dtypes: FLOATS_INT32_BOOL, doc: 'Input tensor.' }],
   attrs: [
@@ -377,6 +384,7 @@ function gatherShape(x: TensorType, idx: TensorType, axisAttr: number): { axis: 
 const gather: OpDef = {
   name: 'gather',
   family: 'shape-ops',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Takes slices of x along `axis` at the given indices: `out[p..., i..., q...] = x[p..., indices[i...], q...]`, so the output shape is `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Indices must lie in [0, x.shape[axis]) (negative indices are out of range, as from iOS17 on); a bad index fails at run time.',
   inputs: [
     { name: 'x', dtypes: FLOATS_INT32, doc: 'Tensor to gather from, rank >= 1.' },
@@ -449,6 +457,7 @@ function padSource(o: number, before: number, n: number, mode: string): number {
 const pad: OpDef = {
   name: 'pad',
   family: 'shape-ops',
+  traits: { layout: 'axes', commutative: false },
   doc: 'Pads the LAST k axes of x, where `pad` = [before_0, after_0, ..., before_{k-1}, after_{k-1}] lists those axes in order (MIL\'s layout). Axis size becomes `before + size + after`. `constant` fills with `constant_val`; `reflect` mirrors without repeating the edge (`x[-i] = x[i]`, needs padding <= size - 1); `replicate` repeats the edge element.',
   inputs: [{ name: 'x', dtypes: FLOATS, doc: 'Input tensor, rank >= 1.' }],
   attrs: [

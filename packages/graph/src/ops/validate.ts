@@ -107,17 +107,10 @@ export function checkOp(def: OpDef, inputs: InferInputs, attrs: Attrs, where: st
   } catch (e) {
     if (e instanceof FastVlmError) {
       // Re-raise with the op, the input types and the author's location attached.
-      throw new FastVlmError(e.code, `${def.name}: ${stripCode(e)} (inputs: ${describeInputs(inputs)})`, { ...opt, details: e.details, cause: e });
+      throw new FastVlmError(e.code, `${def.name}: ${e.detail} (inputs: ${describeInputs(inputs)})`, { ...opt, details: e.details, cause: e });
     }
     throw e;
   }
   return { attrs: resolved, outputs };
 }
 
-function stripCode(e: FastVlmError): string {
-  const m = e.message.indexOf(`${e.code}: `);
-  let s = m >= 0 ? e.message.slice(m + e.code.length + 2) : e.message;
-  const at = s.lastIndexOf(' [at ');
-  if (at >= 0) s = s.slice(0, at);
-  return s;
-}

@@ -8,6 +8,7 @@ import type { DType } from '../dtype.js';
 import { dtypeInfo } from '../dtype.js';
 import { roundToFp16 } from '../fp16.js';
 import { type Tensor, allocData } from '../tensor.js';
+import { uniform } from './rng.js';
 
 /** A static shape with rank in [minRank, maxRank] and dims in [1, maxDim]. */
 export function arbShape(minRank = 0, maxRank = 4, maxDim = 5): fc.Arbitrary<number[]> {
@@ -18,13 +19,7 @@ export function arbShape(minRank = 0, maxRank = 4, maxDim = 5): fc.Arbitrary<num
 export function fillTensor(dtype: DType, shape: readonly number[], seed: number, range = 2): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = allocData(dtype, n);
-  let s = (seed >>> 0) || 1;
-  const next = (): number => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s / 4294967296;
-  };
+  const next = uniform(seed);
   const info = dtypeInfo(dtype);
   for (let i = 0; i < n; i++) {
     if (info.kind === 'float') {

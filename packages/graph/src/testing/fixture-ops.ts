@@ -16,6 +16,7 @@ import { BUILTIN_PROPOSERS, DEFAULT_KINDS, type RandomProgramOptions, binaryProp
 const testAdd: OpDef = {
   name: 'test_add',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Broadcasting sum x + y (test fixture).',
   inputs: [
     { name: 'x', dtypes: FLOATS, doc: 'left' },
@@ -59,6 +60,7 @@ const testAdd: OpDef = {
 const testRelu: OpDef = {
   name: 'test_relu',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'max(x, 0) (test fixture).',
   inputs: [{ name: 'x', dtypes: FLOATS, doc: 'input' }],
   attrs: [],
@@ -74,6 +76,7 @@ const testRelu: OpDef = {
 const testScale: OpDef = {
   name: 'test_scale',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'x * factor + bias (test fixture).',
   inputs: [{ name: 'x', dtypes: FLOATS, doc: 'input' }],
   attrs: [
@@ -100,6 +103,7 @@ function splitShape(shape: readonly Dim[], axis: number, n: number): Dim[] {
 const testSplit: OpDef = {
   name: 'test_split',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Splits x into num_splits equal parts along axis (test fixture).',
   inputs: [{ name: 'x', dtypes: FLOATS, doc: 'input' }],
   attrs: [
@@ -137,6 +141,7 @@ const testSplit: OpDef = {
 const testConcat: OpDef = {
   name: 'test_concat',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Concatenates values along axis (test fixture).',
   inputs: [{ name: 'values', dtypes: FLOATS, variadic: true, doc: 'tensors' }],
   attrs: [{ name: 'axis', kind: 'int', doc: 'axis' }],
@@ -178,6 +183,7 @@ const testConcat: OpDef = {
 const testAttrs: OpDef = {
   name: 'test_attrs',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Identity carrying one attribute of each kind (test fixture).',
   inputs: [
     { name: 'x', dtypes: FLOATS, doc: 'input' },
@@ -204,6 +210,7 @@ const testAttrs: OpDef = {
 const testReshape: OpDef = {
   name: 'test_reshape',
   family: 'test',
+  traits: { layout: 'fixed', commutative: false },
   doc: 'Reshape to a static or symbolic shape with the same element count (test fixture).',
   inputs: [{ name: 'x', dtypes: FLOATS, doc: 'input' }],
   attrs: [{ name: 'shape', kind: 'dims', doc: 'new shape' }],

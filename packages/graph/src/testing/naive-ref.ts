@@ -1,11 +1,10 @@
 /**
  * Naive reference helpers for the op property tests: explicit multi-index math, broadcasting
- * written out dimension by dimension, dtype storage conversion and error-code assertions. They
+ * written out dimension by dimension, and dtype storage conversion. They
  * share no code with the kernels they check. Test-only (not exported from the package entry).
  * @module
  */
 import type { DType } from '../dtype.js';
-import { isFastVlmError } from '../errors.js';
 import { roundToFp16 } from '../fp16.js';
 import type { Tensor } from '../tensor.js';
 
@@ -73,15 +72,4 @@ export function close(a: number, b: number, rel: number, abs: number): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   if (a === b) return true;
   return Math.abs(a - b) <= abs + rel * Math.abs(b);
-}
-
-/** Runs `f`; returns the thrown error's code when it is a FastVlmError, else a description. */
-export function errorCode(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isFastVlmError(e)) return e.code;
-    return `non-FastVlmError: ${String(e)}`;
-  }
-  return 'no error';
 }

@@ -18,6 +18,7 @@ import type { Dim } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { WeightStore, memorySource } from '../weights/store.js';
 import { fillTensor } from './arb.js';
+import { xorshift32 } from './rng.js';
 
 /** The op kinds drawn by default (those not registered when a program is built are left out). */
 export const DEFAULT_KINDS: readonly string[] = [
@@ -27,22 +28,11 @@ export const DEFAULT_KINDS: readonly string[] = [
 
 /** A small deterministic random source (xorshift32) for proposers. */
 export class Rng {
-  private s: number;
+  /** The xorshift32 stream; a zero seed starts from 0x9e3779b9 (recorded seeds replay as before). */
+  readonly u32: () => number;
 
   constructor(seed: number) {
-    this.s = (seed >>> 0) || 0x9e3779b9;
-  }
-
-  /** Uniform in [0, 2^32). */
-  u32(): number {
-    let s = this.s;
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    this.s = s;
-    return s;
+    this.u32 = xorshift32(seed >>> 0 || 0x9e3779b9);
   }
 
   /** Uniform integer in [lo, hi] (inclusive). */

@@ -10,18 +10,13 @@ import { WeightStore, memorySource } from '../weights/store.js';
 import { tokenize } from './lexer.js';
 import { parseProgram } from './parse.js';
 import { printProgram } from './print.js';
+import { fastVlmError } from '../testing/errors.js';
 
 registerFixtureOps();
 
 /** Parses and returns the error (fails the test when parsing succeeds or throws uncoded). */
 function err(text: string, weights?: WeightStore, file?: string): FastVlmError {
-  try {
-    parseProgram(text, weights, file !== undefined ? { file } : {});
-  } catch (e) {
-    expect(e).toBeInstanceOf(FastVlmError);
-    return e as FastVlmError;
-  }
-  throw new Error(`expected a parse error for:\n${text}`);
+  return fastVlmError(() => parseProgram(text, weights, file !== undefined ? { file } : {}), undefined, `parsing:\n${text}`);
 }
 
 /** `fn` wraps body lines in a function with one input %x: fp32[2,3]. */

@@ -36,20 +36,11 @@ export interface ParseOptions {
   readonly file?: string;
 }
 
-/** The message of a coded error without its location prefix and `[at ...]` suffix. */
-function bareMessage(e: FastVlmError): string {
-  const m = e.message.indexOf(`${e.code}: `);
-  let s = m >= 0 ? e.message.slice(m + e.code.length + 2) : e.message;
-  const at = s.lastIndexOf(' [at ');
-  if (at >= 0) s = s.slice(0, at);
-  return s;
-}
-
 /** Re-raises `e` with `loc` attached (keeping a more precise location it already has). */
 function located(e: unknown, loc: SourceLoc): never {
   if (e instanceof FastVlmError) {
     if (e.loc) throw e;
-    throw new FastVlmError(e.code, bareMessage(e), { ...(e.where !== undefined ? { where: e.where } : {}), loc, details: e.details, cause: e });
+    throw new FastVlmError(e.code, e.detail, { ...(e.where !== undefined ? { where: e.where } : {}), loc, details: e.details, cause: e });
   }
   throw graphError('E_PARSE', `internal parser failure: ${e instanceof Error ? e.message : String(e)}`, { loc, cause: e });
 }

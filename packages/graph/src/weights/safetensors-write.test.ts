@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DType } from '../dtype.js';
-import { FastVlmError } from '../errors.js';
+
 import { fp16BitsToFp32, fp32ToFp16Bits, roundToFp16 } from '../fp16.js';
 import { type Tensor, tensor } from '../tensor.js';
 import { arbShape, fillTensor } from '../testing/arb.js';
@@ -12,6 +12,7 @@ import { loadSafetensors, loadSafetensorsDir, openSafetensors } from './safetens
 import { type SafetensorsDTypeMap, shardFileName, writeSafetensors, writeShardedSafetensors } from './safetensors-write.js';
 import { type WeightSource, WeightStore, memorySource } from './store.js';
 import { syntheticSource } from './synthetic.js';
+import { expectCode } from '../testing/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fastvlm-st-write-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -55,18 +56,6 @@ function refBf16(x: number): number {
   if (dl < dh) return lo;
   if (dh < dl) return hi;
   return lo % 2 === 0 ? lo : hi;
-}
-
-function expectCode(fn: () => unknown, code: string, ...mentions: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}`).toBeInstanceOf(FastVlmError);
-  expect((err as FastVlmError).code).toBe(code);
-  for (const m of mentions) expect((err as FastVlmError).message).toContain(m);
 }
 
 describe('writeSafetensors: layout', () => {

@@ -4,13 +4,14 @@
  * whitespace, is padded with spaces to a multiple of 8 bytes (so the data section starts
  * 8-byte aligned), and tensors are laid out by element size (largest first) then name, so every
  * tensor is aligned to its element size without gaps. Weights from a store are streamed and
- * converted chunk by chunk. Files are written to a temporary name and renamed into place.
+ * converted chunk by chunk. Files are written atomically ({@link writeFileAtomic}).
  * @module
  */
 import * as fs from 'node:fs';
 import * as nodePath from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
 import { type DType, dtypeInfo, isDType } from '../dtype.js';
-import { type FastVlmError, graphError, isFastVlmError } from '../errors.js';
+import { type FastVlmError, graphError, ioError } from '../errors.js';
 import { fp32ToFp16Bits } from '../fp16.js';
 import { type StaticShape, checkShape, formatShape, numel } from '../shape.js';
 import type { Tensor, TensorData } from '../tensor.js';
@@ -313,51 +314,6 @@ function checkMetadata(metadata: Readonly<Record<string, string>>): [string, str
   });
 }
 
-function ioErr(path: string, action: string, e: unknown): FastVlmError {
-  if (isFastVlmError(e)) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return graphError('E_IO', `${path}: could not ${action}: ${msg}`, { where: path, details: { file: path }, cause: e });
-}
-
-let tempCounter = 0;
-
-/** Runs `body` writing to a temporary file beside `path`, then renames it into place. */
-function writeAtomically(path: string, body: (write: (b: Uint8Array) => void) => void): number {
-  const tmp = `${path}.tmp-${process.pid}-${tempCounter++}`;
-  let fd: number;
-  try {
-    fd = fs.openSync(tmp, 'w');
-  } catch (e) {
-    throw ioErr(tmp, 'create the file', e);
-  }
-  let written = 0;
-  try {
-    body((b) => {
-      let off = 0;
-      while (off < b.byteLength) {
-        try {
-          off += fs.writeSync(fd, b, off, b.byteLength - off);
-        } catch (e) {
-          throw ioErr(tmp, 'write', e);
-        }
-      }
-      written += b.byteLength;
-    });
-    fs.closeSync(fd);
-    fd = -1;
-    fs.renameSync(tmp, path);
-  } catch (e) {
-    // Best-effort cleanup: the original error is the one worth reporting.
-    try {
-      if (fd >= 0) fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-    } catch {
-      /* keep the first error */
-    }
-    throw ioErr(path, 'write the file', e);
-  }
-  return written;
-}
 
 function writeItems(path: string, items: readonly Item[], metadata: Readonly<Record<string, string>> | undefined, chunkBytes: number): SafetensorsWriteResult {
   const order = [...items].sort((a, b) => safetensorsDTypeSize(b.target) - safetensorsDTypeSize(a.target) || compareNames(a.name, b.name));
@@ -376,7 +332,7 @@ function writeItems(path: string, items: readonly Item[], metadata: Readonly<Rec
   const head = new Uint8Array(8 + n).fill(0x20); // pad with spaces, as the reference writer does
   new DataView(head.buffer).setBigUint64(0, BigInt(n), true);
   head.set(json, 8);
-  const bytes = writeAtomically(path, (write) => {
+  const bytes = writeFileAtomic(path, (write) => {
     write(head);
     for (const it of order) for (const c of it.data(chunkBytes)) write(c);
   });
@@ -447,7 +403,7 @@ export function writeShardedSafetensors(dir: string, source: WeightStore | Tenso
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw ioErr(dir, 'create the directory', e);
+    throw ioError(e, 'create the directory', dir);
   }
   const shards: SafetensorsWriteResult[] = [];
   const weightMap: [string, string][] = [];
@@ -464,6 +420,6 @@ export function writeShardedSafetensors(dir: string, source: WeightStore | Tenso
   const lines = weightMap.map(([k, v], i) => `    ${JSON.stringify(k)}: ${JSON.stringify(v)}${i < weightMap.length - 1 ? ',' : ''}`);
   const text = `{\n  "metadata": {\n    "total_size": ${total}\n  },\n  "weight_map": {${lines.length ? `\n${lines.join('\n')}\n  ` : ''}}\n}\n`;
   const indexPath = nodePath.join(dir, SAFETENSORS_INDEX_FILE);
-  writeAtomically(indexPath, (write) => write(new TextEncoder().encode(text)));
+  writeFileAtomic(indexPath, text);
   return { dir, indexPath, shards, totalSize: total };
 }

@@ -15,6 +15,7 @@ import {
   safetensorsSource,
 } from './safetensors.js';
 import { WeightStore } from './store.js';
+import { expectCode } from '../testing/errors.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fastvlm-st-read-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -74,20 +75,6 @@ function bf16ToF32(h: number): number {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(h * 65536, 0);
   return b.readFloatLE(0);
-}
-
-function expectCode(fn: () => unknown, code: string, ...mentions: string[]): FastVlmError {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}`).toBeInstanceOf(FastVlmError);
-  const fe = err as FastVlmError;
-  expect(fe.code).toBe(code);
-  for (const m of mentions) expect(fe.message).toContain(m);
-  return fe;
 }
 
 function drain(it: Iterable<Uint8Array>): Uint8Array {

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DType } from '../dtype.js';
-import { FastVlmError } from '../errors.js';
+
 import { roundToFp16 } from '../fp16.js';
 import { encodeTensor } from './encode.js';
 import { WeightStore, memorySource } from './store.js';
 import { SyntheticWeights, syntheticBits, syntheticFanIn, syntheticKey, syntheticSource } from './synthetic.js';
+import { expectCode } from '../testing/errors.js';
 
 // Reference generator written with BigInt arithmetic, from the documented algorithm.
 const M32 = (1n << 32n) - 1n;
@@ -41,18 +42,6 @@ function refNormal(key: bigint, i: number, mean: number, std: number): number {
 
 function bytesOf(it: Iterable<Uint8Array>): string {
   return Buffer.concat([...it]).toString('hex');
-}
-
-function expectCode(fn: () => unknown, code: string, ...mentions: string[]): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}`).toBeInstanceOf(FastVlmError);
-  expect((err as FastVlmError).code).toBe(code);
-  for (const m of mentions) expect((err as FastVlmError).message).toContain(m);
 }
 
 describe('synthetic generator', () => {

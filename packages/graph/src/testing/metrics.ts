@@ -1,12 +1,31 @@
 /**
- * Error measures for comparing an optimized program's outputs with the reference: cosine
- * similarity and the normwise max relative error max|a - b| / max|b|, plus the fp16 bounds the
- * FastVLM pass test asserts. Sums run in float64.
+ * Error measures shared by the numeric tests: cosine similarity, the normwise max relative
+ * error max|a - b| / max|b|, the depth of a function (the D of a rounding-error bound) and the
+ * fp16 bounds the FastVLM pass test asserts. Sums run in float64. Test-only (not exported from
+ * the package entry).
  * @module
  */
+import type { Func, Value } from '../ir/types.js';
 
 /** fp16 unit roundoff (round to nearest, 11-bit significand): 2^-11. */
 export const FP16_UNIT_ROUNDOFF = 2 ** -11;
+
+/** fp32 unit roundoff (round to nearest, 24-bit significand): 2^-24. */
+export const FP32_UNIT_ROUNDOFF = 2 ** -24;
+
+/** The longest chain of ops from an input to any value (constants count 0). */
+export function opDepth(fn: Func): number {
+  const depth = new Map<Value, number>();
+  let max = 0;
+  for (const op of fn.body.ops) {
+    let d = 0;
+    for (const v of op.inputValues()) d = Math.max(d, depth.get(v) ?? 0);
+    if (op.kind !== 'const') d += 1;
+    for (const o of op.outputs) depth.set(o, d);
+    max = Math.max(max, d);
+  }
+  return max;
+}
 
 /**
  * Cosine similarity a.b / (|a| |b|). Two zero vectors are identical (1); a zero vector against
