@@ -6,6 +6,7 @@
  * - `docs/ops.md`: the op reference page;
  * - from the ane-bench result schema (packages/ane-passes/src/measure/ane-bench.schema.json):
  *   its TypeScript types and the Swift Codable types inside tools/ane-bench/ane-bench.swift.
+ * - `docs/ane-rules.md`: the ANE rule catalogue of the analysis (packages/ane-passes/src/analysis/rules.ts).
  *
  * `tsx scripts/codegen.ts` writes the files; `--check` regenerates them in memory and exits
  * non-zero, naming each stale file, when the files on disk differ.
@@ -19,6 +20,7 @@ import { IndentationText, NewLineKind, Project, QuoteKind, Scope, type MethodDec
 import { FastVlmError, LAYOUT_TRAITS, allOps, type AttrSpec, type InputSpec, type OpDef, type OutputTyping } from '../packages/graph/src/index.js';
 import type { JsonSchema } from '../packages/ane-passes/src/measure/json-schema.js';
 import { replaceSwiftRegion, schemaToSwift, schemaToTypeScript } from './schema-codegen.js';
+import { renderRulesDoc } from '../packages/ane-passes/src/analysis/rules.js';
 
 /** Repository root (this file lives in `scripts/`). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,6 +28,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Where the generated files go, relative to the repository root. */
 export const GENERATED_TS = 'packages/graph/src/builder/ops.generated.ts';
 export const GENERATED_DOCS = 'docs/ops.md';
+/** The ANE rule catalogue page, from the rules of the analysis. */
+export const GENERATED_RULES_DOC = 'docs/ane-rules.md';
 
 /** The measurement schema and the files generated from it. */
 export const BENCH_SCHEMA = 'packages/ane-passes/src/measure/ane-bench.schema.json';
@@ -433,6 +437,7 @@ export function generateFiles(defs: readonly OpDef[] = allOps(), root: string = 
     { path: GENERATED_DOCS, content: generateOpsDoc(defs) },
     { path: GENERATED_BENCH_TS, content: schemaToTypeScript(schema, BENCH_SCHEMA) },
     { path: BENCH_SWIFT, content: replaceSwiftRegion(swift, schemaToSwift(schema, BENCH_SCHEMA), BENCH_SWIFT) },
+    { path: GENERATED_RULES_DOC, content: renderRulesDoc() },
   ];
 }
 

@@ -19,6 +19,9 @@ export const PassErrorCodes = {
   E_REWRITE_LIMIT: 'a rewrite driver did not reach a fixpoint within its iteration cap',
   E_REWRITE_INVALID: 'a rewrite produced replacements of the wrong number or type',
   E_PATTERN: 'a rewrite pattern is malformed or refers to an unknown capture',
+  E_ANALYSIS_DEVICE: 'no device profile of that name (the message lists the profiles and their aliases)',
+  E_ANALYSIS_OPTION: 'an option of the ANE analysis is unknown, of the wrong type or out of range',
+  E_ANALYSIS_DATA: 'the cost-model parameter file is malformed (a field missing, of the wrong type or out of range)',
 } as const;
 
 /** A code of this package's catalogue. */

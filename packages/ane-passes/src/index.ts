@@ -47,3 +47,4 @@ export { rmsNormForAne } from './passes/rms-norm-for-ane.js';
 export { toFp16 } from './passes/to-fp16.js';
 export * from './compress/index.js';
 export * from './measure/index.js';
+export * from './analysis/index.js';

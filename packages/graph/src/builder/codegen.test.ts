@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../ops/index.js';
 import { allOps } from '../ops/registry.js';
 import type { OpDef } from '../ops/def.js';
-import { BENCH_SWIFT, GENERATED_BENCH_TS, GENERATED_DOCS, GENERATED_TS, generateFiles, generateOpsDoc, generateOpsSource, main, methodName, staleFiles } from '../../../../scripts/codegen.js';
+import { BENCH_SWIFT, GENERATED_BENCH_TS, GENERATED_DOCS, GENERATED_RULES_DOC, GENERATED_TS, generateFiles, generateOpsDoc, generateOpsSource, main, methodName, staleFiles } from '../../../../scripts/codegen.js';
 import { GraphFunction } from './graph-function.js';
 
 const never = (): never => {
@@ -89,7 +89,7 @@ describe('codegen', () => {
     const files = generateFiles();
     const root = mkdtempSync(join(tmpdir(), 'codegen-'));
     tmpRoots.push(root);
-    expect(staleFiles(root, files)).toEqual([GENERATED_TS, GENERATED_DOCS, GENERATED_BENCH_TS, BENCH_SWIFT]);
+    expect(staleFiles(root, files)).toEqual([GENERATED_TS, GENERATED_DOCS, GENERATED_BENCH_TS, BENCH_SWIFT, GENERATED_RULES_DOC]);
     for (const f of files) {
       mkdirSync(dirname(join(root, f.path)), { recursive: true });
       writeFileSync(join(root, f.path), f.content);

@@ -1,0 +1,20 @@
+func main(%x: fp16[1,32,64]) -> (%y) {
+  %attn.q.weight = const() {dtype="fp16", shape=[64,64], weight="attn.q.weight"} : fp16[64,64]
+  %attn.q.linear = linear(x=%x, weight=%attn.q.weight) : fp16[1,32,64]
+  %attn.k.weight = const() {dtype="fp16", shape=[64,64], weight="attn.k.weight"} : fp16[64,64]
+  %attn.k.linear = linear(x=%x, weight=%attn.k.weight) : fp16[1,32,64]
+  %attn.reshape = reshape(x=%attn.q.linear) {shape=[32,2,32]} : fp16[32,2,32]
+  %attn.transpose = transpose(x=%attn.reshape) {perm=[1,0,2]} : fp16[2,32,32]
+  %attn.reshape_1 = reshape(x=%attn.k.linear) {shape=[32,2,32]} : fp16[32,2,32]
+  %attn.transpose_1 = transpose(x=%attn.reshape_1) {perm=[1,0,2]} : fp16[2,32,32]
+  %attn.matmul = matmul(x=%attn.transpose, y=%attn.transpose_1) {transpose_y=true} : fp16[2,32,32]
+  %mask.fill = fill() {shape=[32,32], value=-inf, dtype="fp16"} : fp16[32,32]
+  %mask.band_part = band_part(x=%mask.fill) {upper=0} : fp16[32,32]
+  %mask.sub = sub(x=%mask.fill, y=%mask.band_part) : fp16[32,32]
+  %attn.add = add(x=%attn.matmul, y=%mask.sub) : fp16[2,32,32]
+  %attn.softmax = softmax(x=%attn.add) : fp16[2,32,32]
+  %attn.matmul_1 = matmul(x=%attn.softmax, y=%attn.transpose_1) : fp16[2,32,32]
+  %attn.transpose_2 = transpose(x=%attn.matmul_1) {perm=[1,0,2]} : fp16[32,2,32]
+  %y = reshape(x=%attn.transpose_2) {shape=[1,32,64]} : fp16[1,32,64]
+  return %y
+}
