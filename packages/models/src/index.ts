@@ -27,4 +27,6 @@ export {
   syntheticWeights,
 } from './build.js';
 export { type CountOptions, type ParameterCounts, countParameters } from './params.js';
+export { type FastVitArch, fastVitHdArch, fastVitTrunk } from './vision.js';
+export * from './zoo/index.js';
 export { type LoadCheckpointOptions, type LoadedCheckpoint, type CheckpointConfig, CHECKPOINT_CONFIG_FIELDS, configFromCheckpoint, loadCheckpoint } from './checkpoint.js';

@@ -82,6 +82,21 @@ export function conv(c: BuildCtx, x: FloatT<4>, name: string, spec: ConvSpec): F
   });
 }
 
+/**
+ * BatchNorm2d (inference) under scope `name`: `running_mean`, `running_var` (buffers), `weight`
+ * and `bias`, kept as one `batch_norm` op (passes fold it into the conv before it).
+ */
+export function batchNorm2d(c: BuildCtx, x: FloatT<4>, name: string, eps: number): FloatT<4> {
+  const C = dim(x, 1);
+  return c.f.scope(name, () => {
+    const mean = param(c, 'running_mean', [C], 'bn_mean', C);
+    const variance = param(c, 'running_var', [C], 'bn_var', C);
+    const gamma = param(c, 'weight', [C], 'scale', C);
+    const beta = param(c, 'bias', [C], 'shift', C);
+    return c.f.batchNorm(x, mean, variance, gamma, beta, { epsilon: eps }).asRank(4);
+  });
+}
+
 /** `y = x W^T + b` under scope `name` with `weight` `[out, in]` and optional `bias` `[out]`; x of rank 1 to 3. */
 export function linear<R extends number>(c: BuildCtx, x: FloatT<R>, name: string, out: number, bias: boolean): FloatT<R> {
   const inF = dim(x, -1);

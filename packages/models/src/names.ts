@@ -51,7 +51,7 @@ export interface NetworkLayout {
  * when it is an attention stage, then the stage. For FastViTHD: stages 0, 2, 4, 7, 10;
  * downsamples 1, 3, 5, 8; RepCPEs 6 and 9.
  */
-export function networkLayout(v: VisionConfig): NetworkLayout {
+export function networkLayout(v: Pick<VisionConfig, 'widths' | 'stageTypes'>): NetworkLayout {
   const stages: number[] = [];
   const downsamples: (number | undefined)[] = [];
   const cpes: (number | undefined)[] = [];
