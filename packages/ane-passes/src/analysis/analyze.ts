@@ -5,7 +5,7 @@
  */
 import { type Program, byteSize, fmtType, numel } from '@fastvlm/graph';
 import { passError } from '../errors.js';
-import { type FunctionTime, functionTime } from './cost.js';
+import { type FunctionTime, functionTime, weightsResident } from './cost.js';
 import { COST_MODEL, type CostModelData, type DeviceModel, costParameters, deviceModel } from './devices.js';
 import { type FunctionPlan, planFunction } from './placement.js';
 import { aneRule } from './rules.js';
@@ -82,6 +82,7 @@ export function functionReport(plan: FunctionPlan, time: FunctionTime, device: D
       unit: o.unit,
       fallback_rule: o.fallbackRule,
       segment: o.segment,
+      fused_into: o.fusedInto,
       output: o.op.outputs.map((v) => fmtType(v.type)).join(', '),
       macs: o.cost.work,
       activation_bytes: o.cost.activationBytes,
@@ -116,6 +117,7 @@ export function functionReport(plan: FunctionPlan, time: FunctionTime, device: D
     macs,
     weight_bytes: weightBytes,
     activation_bytes: activationBytes,
+    weights_resident: weightsResident(plan, device),
     roofline_ms: ms(Math.max(macs / device.macPerSecond, weightBytes / device.bandwidthBytesPerSecond)),
     findings: plan.findings,
     ops,

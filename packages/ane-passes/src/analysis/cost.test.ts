@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COST_MODEL, costParameters, deviceIds, deviceModel, resolveDeviceId, validateCostModel } from './devices.js';
+import { parseProgram } from '@fastvlm/graph';
+import { analyzeProgram } from './analyze.js';
 import { TEST_MODEL, analyzeText, main } from './test-support.js';
 
 // The test chip (test-support.ts): 1e12 fp16 MAC/s, 1e10 B/s DRAM, 1 MiB working set, on-chip
@@ -16,10 +18,12 @@ describe('cost model: hand-computed latencies on the test chip', () => {
     // MACs 128 * 1024 * 64; compute = MACs / (1e12 * 0.5).
     expect(op.macs).toBe(8_388_608);
     expect(op.compute_ms).toBeCloseTo((8_388_608 / 5e11) * 1e3, 12);
-    // Activations 64*2048 + 128*2048 bytes (on chip: 393,216 <= 1 MiB, at 4e10 B/s); weights 16,384 B at 1e10.
+    // Activations 64*2048 + 128*2048 bytes (on chip: 393,216 <= 1 MiB, at 4e10 B/s); weights 16,384 B,
+    // resident (the function's weights fit the 1 MiB working set), also at 4e10.
     expect(op.activation_bytes).toBe(393_216);
     expect(op.weight_bytes).toBe(16_384);
-    expect(op.memory_ms).toBeCloseTo((393_216 / 4e10 + 16_384 / 1e10) * 1e3, 12);
+    expect(f.weights_resident).toBe(true);
+    expect(op.memory_ms).toBeCloseTo((393_216 / 4e10 + 16_384 / 4e10) * 1e3, 12);
     expect(op.bound).toBe('compute');
     expect(op.latency_ms).toBeCloseTo(op.compute_ms + 2 * US, 12);
     expect(f.latency_ms).toBeCloseTo(op.latency_ms + 100 * US, 12);
@@ -43,6 +47,58 @@ describe('cost model: hand-computed latencies on the test chip', () => {
     expect(op.memory_ms).toBeCloseTo(((4 * 1024 * 1024) / 1e10) * 1e3, 12);
     expect(op.compute_ms).toBeCloseTo((1_048_576 / 1e10) * 1e3, 12);
     expect(op.bound).toBe('memory');
+  });
+
+  it('weights beyond the working set stream from DRAM on every prediction', () => {
+    // 1024 x 1024 fp16 = 2 MiB of weights > 1 MiB: not resident, read at 1e10 B/s; one token of activations.
+    const f = analyzeText(main('%x: fp16[1,1,1024]', '%w = const() {dtype="fp16", shape=[1024,1024], weight="w"} : fp16[1024,1024]\n%y = linear(x=%x, weight=%w) : fp16[1,1,1024]')).functions['main']!;
+    const op = f.ops[0]!;
+    expect(f.weights_resident).toBe(false);
+    expect(op.memory_ms).toBeCloseTo((2 * 1024 * 1024 / 1e10 + 4096 / 4e10) * 1e3, 12);
+    expect(op.bound).toBe('memory');
+  });
+
+  it('an activation or elementwise op after a conv runs in its pipeline: no overhead, only its other inputs move', () => {
+    const t = 'fp16[1,64,1,1024]';
+    const f = analyzeText(
+      main(
+        `%x: ${t}`,
+        `%w = const() {dtype="fp16", shape=[64,64,1,1], weight="w"} : fp16[64,64,1,1]
+         %c = conv2d(x=%x, weight=%w) : ${t}
+         %r = relu(x=%c) : ${t}
+         %y = add(x=%r, y=%x) : ${t}`,
+      ),
+    ).functions['main']!;
+    const [c, r, y] = f.ops;
+    expect([c!.fused_into, r!.fused_into, y!.fused_into]).toEqual([null, 'c', 'c']);
+    // relu: 65,536 element ops at 1e12 * 0.01, no bytes, no overhead.
+    expect(r!.activation_bytes).toBe(0);
+    expect(r!.overhead_ms).toBe(0);
+    expect(r!.latency_ms).toBeCloseTo((65_536 / 1e10) * 1e3, 12);
+    // The residual add reads %x (131,072 bytes, on chip at 4e10 B/s).
+    expect(y!.activation_bytes).toBe(131_072);
+    expect(y!.latency_ms).toBeCloseTo(Math.max(65_536 / 1e10, 131_072 / 4e10) * 1e3, 12);
+    // An elementwise op on a function input has no pipeline to join.
+    const alone = analyzeText(main(`%x: ${t}`, `%y = relu(x=%x) : ${t}`)).functions['main']!.ops[0]!;
+    expect(alone.fused_into).toBeNull();
+    expect(alone.overhead_ms).toBeCloseTo(2 * US, 12);
+  });
+
+  it('a depthwise conv costs outputs x taps^e: e = 1 counts its MACs, e = 0 its outputs alone', () => {
+    const dw = (k: number): string =>
+      main('%x: fp16[1,64,32,32]', `%w = const() {dtype="fp16", shape=[64,1,${k},${k}], weight="w"} : fp16[64,1,${k},${k}]\n%y = conv2d(x=%x, weight=%w) {groups=64, pad_type="same"} : fp16[1,64,32,32]`);
+    const outputs = 64 * 32 * 32;
+    const at = (e: number, k: number): number => {
+      const model = JSON.parse(JSON.stringify(TEST_MODEL)) as { fitted: { depthwiseTapExponent: { value: number } } };
+      model.fitted.depthwiseTapExponent.value = e;
+      return analyzeProgram(parseProgram(dw(k)), { device: 'testchip', costModel: validateCostModel(model) }).functions['main']!.ops[0]!.compute_ms;
+    };
+    // Depthwise efficiency 0.1 of 1e12 MAC/s.
+    expect(at(1, 7)).toBeCloseTo(((outputs * 49) / 1e11) * 1e3, 12);
+    expect(at(1, 3)).toBeCloseTo(((outputs * 9) / 1e11) * 1e3, 12);
+    expect(at(0, 7)).toBeCloseTo((outputs / 1e11) * 1e3, 12);
+    expect(at(0, 3)).toBeCloseTo(at(0, 7), 12);
+    expect(at(0.5, 7)).toBeCloseTo(((outputs * 7) / 1e11) * 1e3, 12);
   });
 
   it('an fp32 op falls back to the GPU profile', () => {

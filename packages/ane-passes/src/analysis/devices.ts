@@ -22,7 +22,7 @@ export interface FittedParameter extends Provenanced {
 }
 
 /** The names of the fitted parameters. */
-export const FITTED_PARAMETERS = ['denseEfficiency', 'depthwiseEfficiency', 'vectorEfficiency', 'onChipBandwidthFactor', 'opOverheadUs', 'dispatchUs'] as const;
+export const FITTED_PARAMETERS = ['denseEfficiency', 'depthwiseEfficiency', 'depthwiseTapExponent', 'vectorEfficiency', 'onChipBandwidthFactor', 'opOverheadUs', 'dispatchUs'] as const;
 /** A fitted parameter's name. */
 export type FittedName = (typeof FITTED_PARAMETERS)[number];
 

@@ -43,5 +43,19 @@ export {
   planProgram,
   programWeightBytes,
 } from './analyze.js';
+export {
+  FIT_DIGITS,
+  type CalibrationCase,
+  type CalibrationRow,
+  type FitOptions,
+  type FitResult,
+  calibrationTable,
+  fitCostModel,
+  fittedParameters,
+  renderCostModel,
+  roundSignificant,
+  spearman,
+  withFit,
+} from './calibrate.js';
 export { type FormatAnalysisOptions, formatAnalysis, formatFunction, groupFindings, scopePattern } from './format.js';
 export { type AnalysisReport, type ComputeUnit, type Finding, type FunctionReport, type OpReport, type Placement, type SegmentReport, LATENCY_TOTAL_NOTE } from './types.js';

@@ -170,6 +170,8 @@ export interface OpCost {
   readonly costClass: string;
   /** MACs (dense, depthwise) or element operations (vector), 0 for memory ops. */
   readonly work: number;
+  /** Kernel taps (kh x kw) of a depthwise conv, 1 for every other op. */
+  readonly taps: number;
   /** Activation bytes read and written (last axis padded to 64 bytes). */
   readonly activationBytes: number;
   /** Weight bytes streamed, at their stored size. */
@@ -242,6 +244,7 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
   let family = s.family;
   let costClass = s.cls;
   let work = 0;
+  let taps = 1;
   switch (op.kind) {
     case 'conv2d': {
       const x = op.inputs['x'] as Value;
@@ -251,6 +254,7 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
       family = c.family;
       const ws = dimsOf(w.type.shape);
       work = outCount * c.cinPerGroup * (ws[2] ?? 1) * (ws[3] ?? 1);
+      if (family === 'depthwise') taps = (ws[2] ?? 1) * (ws[3] ?? 1);
       break;
     }
     case 'linear': {
@@ -287,7 +291,7 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
     family = 'free';
     activationBytes = 0;
   }
-  return { family, costClass: unknownKind ? 'unknown' : costClass, work, activationBytes, weightBytes, largestOperand, unknownKind };
+  return { family, costClass: unknownKind ? 'unknown' : costClass, work, taps, activationBytes, weightBytes, largestOperand, unknownKind };
 }
 
 /** Attributes with defaults applied (for rules that read several). */

@@ -4,6 +4,11 @@
  * rule in catalogue order is the one reported). Ops computed from constants only are evaluated
  * when the model loads (`const`).
  *
+ * Fusion: an elementwise op, activation or batch norm on the ANE whose input comes from a compute op on the
+ * ANE (a conv, a matmul, a norm, or an op already fused into one) runs in that op's pipeline, as
+ * the Neural Engine applies bias, activation and elementwise post-ops on the way out of a layer:
+ * it pays no per-op overhead and moves only the bytes of its other inputs.
+ *
  * Segments: each op gets the earliest stage its inputs allow (a producer on another unit ends a
  * stage), then moves as late as its consumers allow, so work that does not depend on a fallback
  * joins the segment after it instead of opening one before it; a segment is the ops of one unit
@@ -12,7 +17,7 @@
  */
 import { type Func, type Op, type Value, hasOp } from '@fastvlm/graph';
 import { checkConstantOp, checkOp, toFinding } from './check.js';
-import { type FunctionFacts, type OpCost, denseBytes, functionFacts, opCost } from './op-model.js';
+import { type FunctionFacts, type OpCost, denseBytes, functionFacts, opCost, paddedBytes } from './op-model.js';
 import { ANE_RULES, type AneRule } from './rules.js';
 import type { ComputeUnit, Finding, Placement } from './types.js';
 
@@ -26,6 +31,8 @@ export interface PlannedOp {
   readonly cost: OpCost;
   /** Index into {@link FunctionPlan.segments}; null for constant ops. */
   readonly segment: number | null;
+  /** The op whose pipeline this elementwise op runs in (named by its first output), or null. */
+  readonly fusedInto: string | null;
 }
 
 /** A segment before it is timed. */
@@ -42,6 +49,8 @@ export interface FunctionPlan {
   readonly ops: readonly PlannedOp[];
   readonly segments: readonly PlannedSegment[];
   readonly boundaryBytes: number;
+  /** Weight bytes the function's ANE ops stream per prediction (at their stored size). */
+  readonly aneWeightBytes: number;
   readonly findings: readonly Finding[];
 }
 
@@ -112,6 +121,8 @@ export function planFunction(fn: Func, facts: FunctionFacts = functionFacts(fn))
     const cause = ERROR_ORDER.find((r) => broken.has(r.id));
     planned.push({ op, unit: cause?.fallback ?? 'ane', fallbackRule: cause?.id ?? null, cost: opCost(op, facts) });
   }
+
+  const fusedInto = fuse(planned, facts);
 
   // Stages, earliest first.
   const unitOf = new Map<Value, ComputeUnit>();
@@ -188,17 +199,53 @@ export function planFunction(fn: Func, facts: FunctionFacts = functionFacts(fn))
     const name = p.op.outputs[0]?.name ?? p.op.kind;
     const scope = opScope(p.op, facts, scopes);
     for (const o of p.op.outputs) scopes.set(o, scope);
+    const fused = fusedInto.get(p.op);
     return {
       op: p.op,
       name,
       scope,
       unit: p.unit,
       fallbackRule: p.fallbackRule,
-      cost: p.cost ?? CONST_COST,
+      cost: fused ? fused.cost : (p.cost ?? CONST_COST),
       segment: segOf.get(p.op) ?? null,
+      fusedInto: fused ? fused.into : null,
     };
   });
-  return { name: fn.name, ops, segments, boundaryBytes, findings };
+  const aneWeightBytes = ops.reduce((s, o) => s + (o.unit === 'ane' ? o.cost.weightBytes : 0), 0);
+  return { name: fn.name, ops, segments, boundaryBytes, aneWeightBytes, findings };
 }
 
-const CONST_COST: OpCost = { family: 'constant', costClass: 'const', work: 0, activationBytes: 0, weightBytes: 0, largestOperand: 0, unknownKind: false };
+/** Cost classes that run as post-ops in the pipeline of the op before them; batch_norm too (a per-channel scale and shift, folded by converters). */
+const FUSABLE_CLASSES: ReadonlySet<string> = new Set(['elementwise', 'activation']);
+const FUSABLE_KINDS: ReadonlySet<string> = new Set(['batch_norm']);
+
+/**
+ * The elementwise ops that fuse into the pipeline of the op producing one of their inputs, with
+ * their cost (only their other inputs' bytes move) and the op they fuse into (the pipeline's head).
+ */
+function fuse(planned: readonly { op: Op; unit: Placement; cost: OpCost | null }[], facts: FunctionFacts): Map<Op, { into: string; cost: OpCost }> {
+  // The head of the pipeline that holds each value on chip, when one does.
+  const pipeline = new Map<Value, Op>();
+  const out = new Map<Op, { into: string; cost: OpCost }>();
+  for (const p of planned) {
+    const c = p.cost;
+    if (p.unit !== 'ane' || c === null) continue;
+    const acts = p.op.inputValues().filter((i) => !facts.constant.has(i));
+    let head: Op | undefined;
+    if (c.family === 'free') head = acts.length ? pipeline.get(acts[0]!) : undefined;
+    else if (c.family === 'vector' && (FUSABLE_CLASSES.has(c.costClass) || FUSABLE_KINDS.has(p.op.kind)) && !c.unknownKind) {
+      const via = acts.find((a) => pipeline.has(a));
+      if (via !== undefined) {
+        head = pipeline.get(via)!;
+        let bytes = 0;
+        for (const a of acts) if (a !== via) bytes += paddedBytes(a.type.dtype, a.type.shape);
+        out.set(p.op, { into: head.outputs[0]?.name ?? head.kind, cost: { ...c, activationBytes: bytes } });
+      }
+    }
+    if (head === undefined && (c.family === 'dense' || c.family === 'depthwise' || c.family === 'vector')) head = p.op;
+    if (head !== undefined) for (const o of p.op.outputs) pipeline.set(o, head);
+  }
+  return out;
+}
+
+const CONST_COST: OpCost = { family: 'constant', costClass: 'const', work: 0, taps: 1, activationBytes: 0, weightBytes: 0, largestOperand: 0, unknownKind: false };

@@ -14,7 +14,7 @@ const fit = (value: number, min: number, max: number): { value: number; start: n
 
 /**
  * The test device `testchip`: 2 TOPS rated fp16 -> 1e12 MAC/s; 10 GB/s (1e10 B/s); a 1 MiB
- * working set; a 1 TFLOPS GPU. Parameters: dense 0.5, depthwise 0.1, vector 0.01, on-chip x4,
+ * working set; a 1 TFLOPS GPU. Parameters: dense 0.5, depthwise 0.1 (tap exponent 1: cost by MACs), vector 0.01, on-chip x4,
  * 2 us per op, 100 us per dispatch; fallback 0.5 of the GPU peak, 10 us per GPU op, 5 us per CPU op, 10 Gop/s CPU.
  */
 export const TEST_MODEL: CostModelData = validateCostModel({
@@ -23,6 +23,7 @@ export const TEST_MODEL: CostModelData = validateCostModel({
   fitted: {
     denseEfficiency: fit(0.5, 0.01, 1),
     depthwiseEfficiency: fit(0.1, 0.001, 1),
+    depthwiseTapExponent: fit(1, 0, 1),
     vectorEfficiency: fit(0.01, 0.0005, 1),
     onChipBandwidthFactor: fit(4, 1, 50),
     opOverheadUs: fit(2, 0, 100),

@@ -46,6 +46,8 @@ export interface OpReport {
   readonly fallback_rule: string | null;
   /** Index into the function's `segment_list`, or null for constant ops. */
   readonly segment: number | null;
+  /** The op (by name) whose ANE pipeline this elementwise op runs in, without a per-op overhead; null when it runs on its own. */
+  readonly fused_into: string | null;
   /** Output types, e.g. `fp16[1,64,56,56]`. */
   readonly output: string;
   /** Multiply-accumulates (convs, matmuls) or element operations (vector ops). */
@@ -99,6 +101,8 @@ export interface FunctionReport {
   readonly weight_bytes: number;
   /** Activation bytes moved per prediction. */
   readonly activation_bytes: number;
+  /** True when the ANE ops' weights fit the on-chip working set, so they stay resident and stream at the on-chip speed. */
+  readonly weights_resident: boolean;
   /**
    * The device's roofline for this function: max(MACs at the fp16 peak, weight bytes at the DRAM
    * bandwidth), no overheads. latency_ms / roofline_ms says how far from the bound it runs.
