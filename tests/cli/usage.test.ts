@@ -60,9 +60,20 @@ describe('--help', () => {
     const r = await run(['inspect', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: fastvlm inspect <path\.mlpackage \| model> \[--json\] \[options\]\n/);
-    expect(r.stdout).toMatch(/^ {2}PATH\|MODEL +An \.mlpackage directory or a model name\.$/m);
+    expect(r.stdout).toMatch(/^ {2}PATH\|MODEL +An \.mlpackage directory, a model preset or a zoo model name\.$/m);
     expect(r.stdout).toMatch(/^ {2}--json +Print machine-readable JSON/m);
     expect(r.stdout).toMatch(/^ {2}--resolution N +Model names only/m);
+  });
+
+  it('fastvlm analyze --help documents its argument, the device profiles and the flags', async () => {
+    const r = await run(['analyze', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: fastvlm analyze TARGET \[--device D\] \[--passes none\|cleanup\|ane\] \[--compress SPEC\] \[--json\] \[--top N\] \[options\]\n/);
+    expect(r.stdout).toMatch(/^ {2}TARGET +An \.mlpackage directory, a FastVLM preset or a zoo model name\.$/m);
+    expect(r.stdout).toMatch(/^ {2}--device D +Device profile \(aliases in parentheses\): a14 \(iphone12/m);
+    for (const f of ['--passes', '--compress SPEC', '--json', '--top N', '--precision', '--target', '--parts', '--resolution N', '--context-length N', '--prefill-length N', '--sequence-length N']) {
+      expect(r.stdout).toMatch(new RegExp(`^ {2}${f.replace(/-/g, '\\-')} `, 'm'));
+    }
   });
 
   it('fastvlm --version prints the version', async () => {
@@ -75,10 +86,10 @@ const OUT = ['--out', '/nonexistent-never-created'];
 
 /** Every bad command line, with the exact first line of its error. */
 const BAD: [string[], string][] = [
-  [[], "error E_CLI_USAGE: fastvlm: missing command; commands: compile, inspect, measure"],
-  [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect, measure"],
-  [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect, measure"],
-  [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect, measure"],
+  [[], "error E_CLI_USAGE: fastvlm: missing command; commands: compile, inspect, analyze, measure"],
+  [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect, analyze, measure"],
+  [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect, analyze, measure"],
+  [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect, analyze, measure"],
   [['compile', ...OUT], "error E_CLI_USAGE: --model: required by 'fastvlm compile' unless --checkpoint or --module is given (NAME); allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny"],
   [['compile', '--model', 'tiny'], "error E_CLI_USAGE: --out: required by 'fastvlm compile' (DIR)"],
   [['compile', '--model', 'fastvlm-3b', ...OUT], "error E_CLI_USAGE: --model: unknown value 'fastvlm-3b'; allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny (did you mean 'fastvlm-7b'?)"],
@@ -106,11 +117,11 @@ const BAD: [string[], string][] = [
   [['compile', '--model', 'tiny', '--out'], 'error E_CLI_USAGE: --out: missing value (DIR)'],
   [['compile', '--model', 'tiny', '--report=yes', ...OUT], "error E_CLI_USAGE: --report: takes no value, found 'yes'"],
   [['compile', '--model', 'tiny', '--model', 'tiny', ...OUT], 'error E_CLI_USAGE: --model: given more than once'],
-  [['compile', '--model', 'tiny', '--tagret', 'ios18', ...OUT], "error E_CLI_USAGE: --tagret: unknown flag of 'fastvlm compile' (did you mean --target?); flags: --model, --out, --checkpoint, --module, --export, --image-input, --seed, --resolution, --target, --parts, --context-length, --prefill-length, --precision, --passes, --compress, --report, --dump-ir, --help, --verbose"],
+  [['compile', '--model', 'tiny', '--tagret', 'ios18', ...OUT], "error E_CLI_USAGE: --tagret: unknown flag of 'fastvlm compile' (did you mean --target?); flags: --model, --out, --checkpoint, --module, --export, --image-input, --seed, --resolution, --target, --parts, --context-length, --prefill-length, --precision, --passes, --compress, --report, --device, --dump-ir, --help, --verbose"],
   [['compile', '--model', 'tiny', 'extra', ...OUT], "error E_CLI_USAGE: 'extra': unexpected argument; 'fastvlm compile' takes no arguments"],
-  [['inspect'], "error E_CLI_USAGE: PATH|MODEL: missing argument of 'fastvlm inspect': An .mlpackage directory or a model name."],
+  [['inspect'], "error E_CLI_USAGE: PATH|MODEL: missing argument of 'fastvlm inspect': An .mlpackage directory, a model preset or a zoo model name."],
   [['inspect', 'a', 'b'], "error E_CLI_USAGE: 'b': unexpected argument; 'fastvlm inspect' takes 1 argument (PATH|MODEL)"],
-  [['inspect', 'fastvlm-2b'], "error E_CLI_USAGE: 'fastvlm-2b': is neither an existing .mlpackage nor a model name; models: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny"],
+  [['inspect', 'fastvlm-2b'], "error E_CLI_USAGE: 'fastvlm-2b': is neither an existing .mlpackage nor a model name; models: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny; zoo: fastvit-t8, fastvit-t12, fastvit-s12, fastvit-sa12, fastvit-sa24, fastvit-sa36, fastvit-ma36, mobileone-s0, mobileone-s1, mobileone-s2, mobileone-s3, mobileone-s4, mci0, mci1, mci2, mci3, mci4, mobileclip-text-512, mobileclip-text-768, resnet50, mobilenetv2, mobilenetv3-small, distilbert, opt-1.3b"],
   [['inspect', 'tiny', '--resolution', '100'], 'error E_CLI_USAGE: --resolution: 100 is not a multiple of 64 (the encoder stride); try 64 or 128'],
   [['inspect', 'tiny', '--target', 'ios9'], "error E_CLI_USAGE: --target: unknown value 'ios9'; allowed: ios15, ios16, ios17, ios18 (did you mean 'ios15'?)"],
   [['inspect', 'some/dir.mlpackage', '--resolution', '128'], "error E_CLI_USAGE: --resolution: applies to model names only, not to a package ('some/dir.mlpackage')"],

@@ -1,5 +1,5 @@
 /**
- * The `fastvlm` command: dispatches to `compile`, `inspect` and `measure`, prints help, and turns every
+ * The `fastvlm` command: dispatches to `compile`, `inspect`, `analyze` and `measure`, prints help, and turns every
  * error into one line on stderr and an exit status: 0 success, 1 a failure of the toolkit
  * (`error E_CODE: message`), 2 a usage mistake.
  * @module
@@ -8,6 +8,7 @@ import { FastVlmError } from '@fastvlm/graph';
 import { type CommandSpec, Flags, closest, commandHelp, parseCommandLine } from './args.js';
 import { COMPILE_SPEC, compileArgsFromFlags } from './commands/compile-spec.js';
 import { formatCompileSummary, runCompile } from './commands/compile.js';
+import { ANALYZE_SPEC, runAnalyze } from './commands/analyze.js';
 import { INSPECT_SPEC, runInspect } from './commands/inspect.js';
 import { MEASURE_SPEC, runMeasure } from './commands/measure.js';
 import { describeCliError, isUsageError, usageError } from './errors.js';
@@ -15,7 +16,7 @@ import { type CliIo, processIo } from './io.js';
 import { CLI_VERSION } from './version.js';
 
 /** The commands, in help order. */
-export const COMMANDS: readonly CommandSpec[] = [COMPILE_SPEC, INSPECT_SPEC, MEASURE_SPEC];
+export const COMMANDS: readonly CommandSpec[] = [COMPILE_SPEC, INSPECT_SPEC, ANALYZE_SPEC, MEASURE_SPEC];
 
 /** Exit statuses of {@link main}. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -52,6 +53,10 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], io: CliIo)
     const args = compileArgsFromFlags(flags);
     const result = await runCompile(args, io);
     io.stdout(formatCompileSummary(result, args));
+    return EXIT.ok;
+  }
+  if (spec === ANALYZE_SPEC) {
+    io.stdout(await runAnalyze(parsed.positionals[0]!, flags));
     return EXIT.ok;
   }
   if (spec === MEASURE_SPEC) {

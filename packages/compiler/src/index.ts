@@ -14,6 +14,9 @@ export { CompilerErrorCodes, type CompilerErrorCode, optionError, sourceError } 
 export { compile, type CompileOptions, type CompileResult, type PackageSummary, type CompressionSummary } from './pipeline.js';
 export { COMPILE_PHASES, type CompilePhase, type CompileEvent, type PhaseEvent, type BytesEvent, type PackageEvent, type NoteEvent } from './events.js';
 export { type CompileSource, type ProgramSource, type PackageSource, SOURCE_NAME_RE, resolveSource } from './source.js';
+export { type ZooSource, resolveZoo } from './zoo.js';
+export { type AnalyzeOptions, type FunctionAnalysis, type SourceAnalysis, analyze, checkDevice, mergeAnalyses } from './analysis.js';
+export { type PrepareSettings, type PrepareHooks, type PreparedUnit, prepareUnit } from './prepare.js';
 export { type FastVlmSource, resolveFastVlm } from './fastvlm.js';
 export type { CompileUnit, ResolvedSource, UnitFacts, BuildContext } from './units.js';
 export { genericMetadata } from './units.js';

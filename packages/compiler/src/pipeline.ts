@@ -9,18 +9,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type FloatDType, type Program, numel, printProgram, writeFileAtomic } from '@fastvlm/graph';
 import { type CompileProgress, DEFAULT_TARGET, type FsLayer, type InputOptions, type LowerOptions, TARGETS, type Target, compileToMlPackage, ioError, milOpTotals, printMil, readMlPackage, targetInfo } from '@fastvlm/emit-coreml';
-import { type PassRegistry, isolateProgram } from '@fastvlm/ane-passes';
+import { type AnalysisReport, DEFAULT_DEVICE, type PassRegistry, analyzeProgram } from '@fastvlm/ane-passes';
+import { type SourceAnalysis, checkDevice, mergeAnalyses } from './analysis.js';
 import { type CompressSpec, parseCompressSpec } from './compress-spec.js';
-import { type CompressionReport, applyCompression, checkCompressTarget, precomputeCompression } from './compress.js';
+import { type CompressionReport, checkCompressTarget } from './compress.js';
 import { optionError } from './errors.js';
 import type { CompileEvent, CompilePhase } from './events.js';
 import { directorySize, writeTextFile } from './files.js';
-import { type ImageInputMode, type ImageInputSpec, imageInputMode, imageInputOptions } from './image-input.js';
-import { type IoChange, applyIoPrecision } from './io-precision.js';
-import { type PassesOption, planPasses } from './passes.js';
+import { type ImageInputMode, type ImageInputSpec, imageInputOptions } from './image-input.js';
+import type { IoChange } from './io-precision.js';
+import type { PassesOption } from './passes.js';
+import { prepareUnit } from './prepare.js';
 import { type CompileReport, buildReport } from './report.js';
 import { type CompileSource, resolveSource } from './source.js';
-import { type FunctionReport, type FunctionStats, functionStats } from './stats.js';
+import { type FunctionReport, functionStats } from './stats.js';
 import type { CompileUnit } from './units.js';
 
 /** Options of {@link compile}. */
@@ -48,6 +50,12 @@ export interface CompileOptions {
   readonly imageInput?: ImageInputMode | ImageInputSpec;
   /** Write `<out>/<name>-report.json` (the result holds the report either way). */
   readonly report?: boolean;
+  /**
+   * Device profile of the ANE analysis (`a17pro`, `m4`, `iphone15pro`...; see `deviceIds` of
+   * @fastvlm/ane-passes). With it, or with `report`, every function of the programs as lowered is
+   * analyzed (default device a17pro) and the result and report hold the analysis.
+   */
+  readonly device?: string;
   /** Write each unit's IR before and after every pass, the final IR and its MIL into `<dumpIr>/<unit>/`. */
   readonly dumpIr?: string;
   /** Receives the progress events. */
@@ -115,6 +123,8 @@ export interface CompileResult {
   readonly report: CompileReport;
   /** Path of the report file, when `report` was set. */
   readonly reportPath: string | undefined;
+  /** The ANE analysis of the programs as lowered, with `device` or `report`. */
+  readonly analysis: SourceAnalysis | undefined;
 }
 
 /** Checked options with defaults applied. */
@@ -123,6 +133,8 @@ interface Resolved {
   readonly target: Target;
   readonly precision: FloatDType;
   readonly compress: CompressSpec | undefined;
+  /** The analysis device, when one is to be analyzed. */
+  readonly device: string | undefined;
   readonly now: () => number;
   readonly emit: (e: CompileEvent) => void;
 }
@@ -137,7 +149,8 @@ function resolveOptions(opts: CompileOptions): Resolved {
   const compress = typeof opts.compress === 'string' ? parseCompressSpec(opts.compress) : opts.compress;
   if (compress) checkCompressTarget(compress, target);
   const onProgress = opts.onProgress;
-  return { out: path.resolve(opts.out), target, precision, compress, now: opts.now ?? (() => performance.now()), emit: (e) => onProgress?.(e) };
+  const device = opts.device !== undefined ? checkDevice(opts.device) : opts.report ? DEFAULT_DEVICE : undefined;
+  return { out: path.resolve(opts.out), target, precision, compress, device, now: opts.now ?? (() => performance.now()), emit: (e) => onProgress?.(e) };
 }
 
 function prepareOut(out: string): void {
@@ -200,6 +213,7 @@ class Run {
   readonly packages: PackageSummary[] = [];
   readonly functions: FunctionReport[] = [];
   readonly compression: Record<string, CompressionSummary> = {};
+  readonly analyses: { unit: string; report: AnalysisReport }[] = [];
   passesLabel = 'none';
 
   constructor(
@@ -221,38 +235,22 @@ class Run {
     const { r, opts } = this;
     const label = unit.task;
     const t0 = r.now();
-    const imageMode = unit.imageInputs === 'auto' || unit.imageInputs.length ? imageInputMode(opts.imageInput, unit.defaultImageInput) : undefined;
-    this.phase(label, 'build', unit.buildDetail);
-    const original = await unit.build({ precision: r.precision, imageInput: imageMode ?? 'tensor' });
-    const before = new Map<string, FunctionStats>([...original.functions.values()].map((fn) => [fn.name, functionStats(fn)]));
     const dumpDir = opts.dumpIr !== undefined ? path.resolve(opts.dumpIr, label) : undefined;
-
-    let program = original;
-    const plan = planPasses(opts.passes, r.precision, !unit.buildsAtPrecision, opts.passRegistry);
+    const prepared = await prepareUnit(
+      unit,
+      { precision: r.precision, target: r.target, passes: opts.passes, ...(opts.passRegistry ? { passRegistry: opts.passRegistry } : {}), compress: r.compress, imageInput: opts.imageInput, ...(dumpDir !== undefined ? { dumpDir } : {}), precomputePalettes: true },
+      { phase: (phase, detail) => this.phase(label, phase, detail), note: (m) => this.note(m) },
+    );
+    const { original, program, imageMode, before } = prepared;
+    const plan = { label: prepared.passesLabel };
     this.passesLabel = plan.label;
-    for (const n of plan.notes) this.note(n);
-    if (plan.manager) {
-      this.phase(label, 'passes', plan.label === 'none' ? 'to-fp16' : plan.label);
-      program = plan.manager.run(original, dumpDir !== undefined ? { dumpDir } : {}).program;
-    } else if (dumpDir !== undefined) {
-      writeTextFile(path.join(dumpDir, '00-input.mlir'), printProgram(original));
-    }
-    if (r.compress !== undefined) {
-      this.phase(label, 'compress', r.compress.text);
-      // The compression rewrites in place: never the caller's program.
-      if (program === original) program = isolateProgram(original);
-      const c = applyCompression(program, r.compress, r.target);
+    if (prepared.compression) {
+      const c = prepared.compression;
       this.compression[unit.part] = { compressed: c.compressed, elements: c.elements, adjusted: c.adjusted, skipped: c.skipped };
-      if (c.paletteJobs.length) {
-        this.phase(label, 'compress', `look-up tables of ${c.paletteJobs.length} weights on worker threads`);
-        if (!(await precomputeCompression(c))) this.note(`${label}: no compression worker could start; the look-up tables were computed while writing`);
-      }
-      this.note(compressionNote(label, r.compress, c));
+      this.note(compressionNote(label, r.compress!, c));
     }
-    if (program === original && unit.buildsAtPrecision === false) program = isolateProgram(original);
-    const ioChanges = applyIoPrecision(program, r.target, { fp32Outputs: unit.fp32Outputs });
-    if (ioChanges.length) this.note(`${label}: ${describeIoChanges(ioChanges).join('; ')}`);
-    if (dumpDir !== undefined) writeTextFile(path.join(dumpDir, 'final.mlir'), printProgram(program));
+    if (prepared.ioChanges.length) this.note(`${label}: ${describeIoChanges(prepared.ioChanges).join('; ')}`);
+    if (r.device !== undefined) this.analyses.push({ unit: unit.part, report: analyzeProgram(program, { device: r.device }) });
 
     // One package per unit, or per function where multifunction models do not exist.
     const fnNames = [...program.functions.keys()];
@@ -351,11 +349,12 @@ export async function compile(source: CompileSource, options: CompileOptions): P
     compression: run.compression,
     notes: run.notes,
   };
-  const report = buildReport(partial, resolved.reportOptions);
+  const analysis = r.device !== undefined ? mergeAnalyses(resolved.name, run.analyses, { precision: r.precision, passes: run.passesLabel, compress: r.compress?.text ?? null, notes: [] }) : undefined;
+  const report = buildReport({ ...partial, analysis }, resolved.reportOptions);
   let reportPath: string | undefined;
   if (options.report) {
     reportPath = path.join(r.out, `${resolved.name}-report.json`);
     writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   }
-  return { ...partial, report, reportPath };
+  return { ...partial, analysis, report, reportPath };
 }

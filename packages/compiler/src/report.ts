@@ -5,6 +5,7 @@
  * @module
  */
 import type { CompileResult } from './pipeline.js';
+import type { SourceAnalysis } from './analysis.js';
 import type { FunctionReport } from './stats.js';
 
 /** The report file's content. */
@@ -27,10 +28,12 @@ export interface CompileReport {
   readonly functions: readonly FunctionReport[];
   readonly compression: CompileResult['compression'];
   readonly notes: readonly string[];
+  /** The ANE analysis of the programs as lowered (compile's `device` or `report`); absent otherwise. */
+  readonly analysis?: SourceAnalysis;
 }
 
 /** The report of a compile's result (without its own `report` fields). */
-export function buildReport(result: Omit<CompileResult, 'report' | 'reportPath'>, sourceOptions: Readonly<Record<string, unknown>>): CompileReport {
+export function buildReport(result: Omit<CompileResult, 'report' | 'reportPath' | 'analysis'> & { readonly analysis?: SourceAnalysis | undefined }, sourceOptions: Readonly<Record<string, unknown>>): CompileReport {
   const { parts, resolution, contextLength, prefillLength, weights, ...rest } = sourceOptions;
   return {
     model: result.name,
@@ -58,5 +61,6 @@ export function buildReport(result: Omit<CompileResult, 'report' | 'reportPath'>
     functions: result.functions,
     compression: result.compression,
     notes: result.notes,
+    ...(result.analysis !== undefined ? { analysis: result.analysis } : {}),
   };
 }

@@ -6,9 +6,10 @@
  */
 import { type FloatDType, Program, type WeightStore } from '@fastvlm/graph';
 import { type InputOptions, type MetadataOptions, liftProgram, readMlPackage } from '@fastvlm/emit-coreml';
-import { CONFIGS, CONFIG_NAMES } from '@fastvlm/models';
+import { CONFIGS, CONFIG_NAMES, ZOO_NAMES, isZooModel } from '@fastvlm/models';
 import { sourceError } from './errors.js';
 import { type FastVlmSource, resolveFastVlm } from './fastvlm.js';
+import { type ZooSource, resolveZoo } from './zoo.js';
 import { type CompileUnit, type ResolvedSource, genericMetadata } from './units.js';
 
 /** A Program to compile, with how to present it. */
@@ -42,9 +43,9 @@ export interface PackageSource {
 
 /**
  * What {@link compile} compiles: a Program (named `model`), a FastVLM preset name
- * (`fastvlm-0.5b`, `tiny`...), or one of the source descriptions.
+ * (`fastvlm-0.5b`, `tiny`...) or zoo name (`resnet50`, `mci0`...), or one of the source descriptions.
  */
-export type CompileSource = Program | string | FastVlmSource | ProgramSource | PackageSource;
+export type CompileSource = Program | string | FastVlmSource | ZooSource | ProgramSource | PackageSource;
 
 /** File-name-safe names: letters, digits, `.`, `_` and `-`, not starting with `.` or `-`. */
 export const SOURCE_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
@@ -110,23 +111,24 @@ function packageUnit(src: PackageSource): CompileUnit {
 }
 
 /**
- * Resolves a source into units for a build at `precision`. A string names a FastVLM preset;
- * an unknown one is `E_COMPILE_SOURCE` listing the known names.
+ * Resolves a source into units for a build at `precision`. A string names a FastVLM preset or a
+ * zoo model; an unknown one is `E_COMPILE_SOURCE` listing the known names.
  */
 export function resolveSource(source: CompileSource, precision: FloatDType, onLoad: (label: string, detail: string) => void): ResolvedSource {
   if (source instanceof Program) return { name: 'model', units: [programUnit({ kind: 'program', program: source, name: 'model' })], reportOptions: {}, notes: [] };
   if (typeof source === 'string') {
-    if (!Object.prototype.hasOwnProperty.call(CONFIGS, source)) {
-      throw sourceError(`unknown model '${source}'; presets: ${CONFIG_NAMES.join(', ')}`, { where: source, details: { found: source, allowed: CONFIG_NAMES } });
-    }
-    return resolveFastVlm({ kind: 'fastvlm', model: source }, precision, onLoad);
+    if (Object.prototype.hasOwnProperty.call(CONFIGS, source)) return resolveFastVlm({ kind: 'fastvlm', model: source }, precision, onLoad);
+    if (isZooModel(source)) return resolveZoo({ kind: 'zoo', model: source }, precision);
+    throw sourceError(`unknown model '${source}'; presets: ${CONFIG_NAMES.join(', ')}; zoo: ${ZOO_NAMES.join(', ')}`, { where: source, details: { found: source, allowed: [...CONFIG_NAMES, ...ZOO_NAMES] } });
   }
   if (source === null || typeof source !== 'object' || !('kind' in source)) {
-    throw sourceError(`expected a Program, a preset name or a source object ({ kind: 'fastvlm' | 'program' | 'mlpackage', ... }), found ${describe(source)}`, { where: 'source' });
+    throw sourceError(`expected a Program, a preset or zoo name or a source object ({ kind: 'fastvlm' | 'zoo' | 'program' | 'mlpackage', ... }), found ${describe(source)}`, { where: 'source' });
   }
   switch (source.kind) {
     case 'fastvlm':
       return resolveFastVlm(source, precision, onLoad);
+    case 'zoo':
+      return resolveZoo(source, precision);
     case 'program':
       return { name: checkName(source.name, 'source.name'), units: [programUnit(source)], reportOptions: {}, notes: [] };
     case 'mlpackage': {
@@ -134,6 +136,6 @@ export function resolveSource(source: CompileSource, precision: FloatDType, onLo
       return { name: unit.task, units: [unit], reportOptions: { package: source.path }, notes: [] };
     }
     default:
-      throw sourceError(`unknown source kind ${JSON.stringify((source as { kind: unknown }).kind)}; expected 'fastvlm', 'program' or 'mlpackage'`, { where: 'source.kind' });
+      throw sourceError(`unknown source kind ${JSON.stringify((source as { kind: unknown }).kind)}; expected 'fastvlm', 'zoo', 'program' or 'mlpackage'`, { where: 'source.kind' });
   }
 }

@@ -101,6 +101,12 @@ describe('cost model: hand-computed latencies on the test chip', () => {
     expect(at(0.5, 7)).toBeCloseTo(((outputs * 7) / 1e11) * 1e3, 12);
   });
 
+  it('a slice reads only the region it selects', () => {
+    // [1,64,1,4096] -> [1,64,1,64]: 64 rows of 128 bytes read and written, not the 512 kB input.
+    const op = analyzeText(main('%x: fp16[1,64,1,4096]', '%y = slice(x=%x) {begin=[0,0,0,0], end=[1,64,1,64]} : fp16[1,64,1,64]')).functions['main']!.ops[0]!;
+    expect(op.activation_bytes).toBe(2 * 64 * 128);
+  });
+
   it('an fp32 op falls back to the GPU profile', () => {
     const r = analyzeText(
       main('%x: fp32[1,64,1,1024]', '%w = const() {dtype="fp32", shape=[128,64,1,1], weight="w"} : fp32[128,64,1,1]\n%y = conv2d(x=%x, weight=%w) : fp32[1,128,1,1024]'),

@@ -275,6 +275,11 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
       work = outCount * k.reduce((a, b) => a * b, 1);
       break;
     }
+    case 'slice': {
+      // Only the selected region is read (a strided view), then written out.
+      activationBytes = 2 * op.outputs.reduce((n, o) => n + paddedBytes(o.type.dtype, o.type.shape), 0);
+      break;
+    }
     case 'gather': {
       // Only the gathered rows are read, not the whole table.
       weightBytes = 0;

@@ -6,7 +6,7 @@
 import { type FloatDType, isFastVlmError } from '@fastvlm/graph';
 import { CONFIGS, type FastVlmConfig, MODEL_PARTS, type ModelPart, configFromCheckpoint, resolveConfig, visionStride } from '@fastvlm/models';
 import { DEFAULT_TARGET, TARGETS, type Target } from '@fastvlm/emit-coreml';
-import { COMPRESS_GROUPS, COMPRESS_MODES, type CompressSpec, IMAGE_INPUT_MODES, type ImageInputMode, PRESET_NAMES, checkCompressTarget, parseCompressSpec } from '@fastvlm/compiler';
+import { COMPRESS_GROUPS, COMPRESS_MODES, type CompressSpec, IMAGE_INPUT_MODES, type ImageInputMode, PRESET_NAMES, checkCompressTarget, checkDevice, parseCompressSpec } from '@fastvlm/compiler';
 import { type CommandSpec, Flags } from '../args.js';
 import { usageError } from '../errors.js';
 
@@ -40,6 +40,8 @@ export interface CompileArgs {
   readonly passes: string;
   readonly compress: CompressSpec | undefined;
   readonly report: boolean;
+  /** `--device`: the profile of the ANE analysis that `--report` adds (undefined: a17pro). */
+  readonly device: string | undefined;
   readonly dumpIr: string | undefined;
   readonly out: string;
 }
@@ -78,7 +80,8 @@ export const COMPILE_SPEC: CommandSpec = {
       metavar: 'SPEC',
       doc: `Weight compression: a scheme (${COMPRESS_MODES.filter((m) => m !== 'none').join(', ')}) for all large weights, and/or SELECTOR=SCHEME overrides, e.g. lut4,lm_head=lut6 or ffn=lut4,lm_head=lut6. Selectors: ${Object.keys(COMPRESS_GROUPS).join(', ')}, or a weight-name pattern with *; scheme none keeps a group dense.`,
     },
-    { name: 'report', kind: 'bool', doc: 'Print per-function statistics before and after the passes (op counts by type, transposes and reshapes left, highest rank, largest intermediate tensor, fp16 share) and write them to <out>/<model>-report.json.' },
+    { name: 'report', kind: 'bool', doc: 'Print per-function statistics before and after the passes (op counts by type, transposes and reshapes left, highest rank, largest intermediate tensor, fp16 share) and the ANE analysis of the programs as written (on --device), and write them to <out>/<model>-report.json.' },
+    { name: 'device', kind: 'string', metavar: 'D', default: 'a17pro', doc: 'With --report: the device profile of the ANE analysis added to the report (modeled latency, Neural Engine share, segments and rule findings per function); see fastvlm analyze --help for the profiles.' },
     { name: 'dump-ir', kind: 'string', metavar: 'DIR', doc: 'Write the IR text of each part before and after every pass, the final IR and its MIL text into DIR/<model>-<part>/.' },
   ],
   examples: [
@@ -155,6 +158,8 @@ export function compileArgsFromFlags(f: Flags): CompileArgs {
   const compress = compressText !== undefined ? asUsage(() => parseCompressSpec(compressText)) : undefined;
   const target = (f.str('target') ?? DEFAULT_TARGET) as Target;
   if (compress) asUsage(() => checkCompressTarget(compress, target));
+  if (f.has('device') && !f.bool('report')) throw usageError('--device', 'chooses the device of the analysis that --report adds; give --report too (or use fastvlm analyze)', { found: f.str('device')! });
+  if (f.has('device')) asUsage(() => checkDevice(f.str('device')!));
   return {
     model,
     checkpoint,
@@ -172,6 +177,7 @@ export function compileArgsFromFlags(f: Flags): CompileArgs {
     passes: f.str('passes') ?? 'none',
     compress,
     report: f.bool('report'),
+    device: f.str('device'),
     dumpIr: f.str('dump-ir'),
     out: f.str('out')!,
   };

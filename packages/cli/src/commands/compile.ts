@@ -10,6 +10,7 @@ import { formatBytes, formatMs, formatTable, groupDigits } from '../format.js';
 import type { CliIo } from '../io.js';
 import { loadModuleSource } from '../module-source.js';
 import { Progress } from '../progress.js';
+import { formatAnalysis } from '@fastvlm/ane-passes';
 import { formatReport } from '../report.js';
 import { type CompileArgs, usageOf } from './compile-spec.js';
 
@@ -43,6 +44,7 @@ export async function runCompile(args: CompileArgs, io: CliIo): Promise<CompileR
     ...(args.compress !== undefined ? { compress: args.compress } : {}),
     ...(args.imageInput !== undefined ? { imageInput: args.imageInput } : {}),
     report: args.report,
+    ...(args.device !== undefined ? { device: args.device } : {}),
     ...(args.dumpIr !== undefined ? { dumpIr: args.dumpIr } : {}),
     ...(io.fs ? { fs: io.fs } : {}),
     now: () => io.now(),
@@ -72,6 +74,7 @@ export function formatCompileSummary(result: CompileResult, args: Pick<CompileAr
   if (result.notes.length) text += `\nNotes:\n${result.notes.map((n) => `  - ${n}`).join('\n')}\n`;
   if (args.report) {
     text += `\n${formatReport(result.functions)}`;
+    if (result.analysis) text += `\n${formatAnalysis(result.analysis, { top: 5 })}`;
     if (result.reportPath) text += `\nReport written to ${result.reportPath}\n`;
   }
   return text;

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type FloatDType, type Value, fmtType } from '@fastvlm/graph';
-import { CONFIGS, MODEL_PARTS, buildFastVlm, countParameters, resolveConfig } from '@fastvlm/models';
+import { CONFIGS, MODEL_PARTS, ZOO_NAMES, buildFastVlm, buildZooModel, countParameters, isZooModel, resolveConfig, zooParameterCount } from '@fastvlm/models';
 import {
   ArrayDataType,
   ColorSpace,
@@ -34,8 +34,9 @@ export const INSPECT_SPEC: CommandSpec = {
   description: [
     'For an .mlpackage: specification version and target, functions with their inputs and outputs (shapes and dtypes), op counts by type, weight bytes and metadata.',
     `For a model name (${MODEL_NAMES.join(', ')}): parameter counts per component (the vision tower with and without its unused CLIP head, the projector, the LLM) and the signatures of the functions compile writes with the same options.`,
+    `For a zoo model (${ZOO_NAMES.join(', ')}): what it is, its default input, its parameter count against the published one, and the signature and op count of its function at the default input (or --resolution, --context-length).`,
   ].join('\n\n'),
-  positionals: [{ name: 'PATH|MODEL', doc: 'An .mlpackage directory or a model name.' }],
+  positionals: [{ name: 'PATH|MODEL', doc: 'An .mlpackage directory, a model preset or a zoo model name.' }],
   flags: [
     { name: 'json', kind: 'bool', doc: 'Print machine-readable JSON instead of text.' },
     { name: 'resolution', kind: 'int', metavar: 'N', doc: 'Model names only: image side for the signatures (default: the preset\'s).' },
@@ -361,18 +362,99 @@ export function formatModelInfo(info: ModelInfo): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What `inspect` reports for a zoo model. */
+export interface ZooInfo {
+  readonly kind: 'zoo';
+  readonly model: string;
+  readonly family: string;
+  readonly summary: string;
+  /** `image 256x256`, `77 tokens`, `decode step over 64 cached positions`. */
+  readonly input: string;
+  readonly parameters: number;
+  /** BatchNorm running statistics (buffers, not parameters). */
+  readonly buffers: number;
+  readonly published: { readonly parameters: number; readonly source: string; readonly tolerance: number; readonly reason: string };
+  readonly precision: FloatDType;
+  /** The function `main` at the input size. */
+  readonly function: SignatureInfo & { readonly ops: number; readonly consts: number };
+}
+
+/** Description, parameter counts and signature of zoo model `name`. */
+export function inspectZoo(name: string, opts: { resolution?: number; contextLength?: number; precision?: FloatDType } = {}): ZooInfo {
+  const precision = opts.precision ?? 'fp16';
+  const m = buildZooModel(name, {
+    dtype: precision,
+    ...(opts.resolution !== undefined ? { resolution: opts.resolution } : {}),
+    ...(opts.contextLength !== undefined ? { contextLength: opts.contextLength } : {}),
+  });
+  const e = m.entry;
+  const fn = m.program.fn('main');
+  const consts = fn.body.ops.filter((op) => op.kind === 'const').length;
+  const counts = zooParameterCount(m.program);
+  const input = e.input.kind === 'image' ? `image ${m.size}x${m.size}` : e.input.kind === 'tokens' ? `${m.size} tokens` : `decode step over ${m.size} cached positions`;
+  return {
+    kind: 'zoo',
+    model: e.name,
+    family: e.family,
+    summary: e.summary,
+    input,
+    parameters: counts.parameters,
+    buffers: counts.buffers,
+    published: { ...e.published },
+    precision,
+    function: {
+      part: e.name,
+      function: 'main',
+      inputs: fn.inputs.map((v) => ({ name: v.name, type: fmtType(v.type) })),
+      outputs: fn.outputs.map((v) => ({ name: v.name, type: fmtType(v.type) })),
+      ops: fn.body.ops.length - consts,
+      consts,
+    },
+  };
+}
+
+/** The text form of {@link ZooInfo}. */
+export function formatZooInfo(info: ZooInfo): string {
+  const p = info.published;
+  const diff = (100 * (info.parameters - p.parameters)) / p.parameters;
+  const f = info.function;
+  const lines = [
+    `${info.model} (${info.family})`,
+    `  ${info.summary}`,
+    `  input       ${info.input}`,
+    `  parameters  ${groupDigits(info.parameters)} (${formatMillions(info.parameters)}); published ${formatMillions(p.parameters)} (${diff >= 0 ? '+' : ''}${diff.toFixed(2)}%), ${p.source}`,
+    ...(info.buffers ? [`  buffers     ${groupDigits(info.buffers)} BatchNorm statistics (not parameters)`] : []),
+    '',
+    `Function main (${info.precision}): ${groupDigits(f.ops)} ops, ${groupDigits(f.consts)} consts`,
+    `  main(${f.inputs.map((i) => `${i.name}: ${i.type}`).join(', ')})`,
+    `      -> ${f.outputs.map((o) => `${o.name}: ${o.type}`).join(', ')}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 const MODEL_ONLY_FLAGS = ['resolution', 'context-length', 'prefill-length', 'precision', 'target'];
+const ZOO_FLAGS = new Set(['resolution', 'context-length', 'precision']);
 
 /** Runs `inspect` for parsed flags; returns the text to print. */
 export function runInspect(what: string, f: Flags): string {
   const json = f.bool('json');
   const isModel = Object.prototype.hasOwnProperty.call(CONFIGS, what) && !fs.existsSync(what);
+  if (!isModel && isZooModel(what) && !fs.existsSync(what)) {
+    const given = MODEL_ONLY_FLAGS.find((n) => f.has(n) && !ZOO_FLAGS.has(n)) ?? (f.has('image-input') ? 'image-input' : undefined);
+    if (given) throw usageError(`--${given}`, `applies to FastVLM presets, not to the zoo model '${what}'`);
+    const info = inspectZoo(what, {
+      ...(f.int('resolution') !== undefined ? { resolution: f.int('resolution')! } : {}),
+      ...(f.int('context-length') !== undefined ? { contextLength: f.int('context-length')! } : {}),
+      ...(f.str('precision') !== undefined ? { precision: f.str('precision') as FloatDType } : {}),
+    });
+    return json ? `${JSON.stringify(info, null, 2)}\n` : formatZooInfo(info);
+  }
   if (!isModel) {
     const given = MODEL_ONLY_FLAGS.find((n) => f.has(n));
     if (given) throw usageError(`--${given}`, `applies to model names only, not to a package ('${what}')`);
     const looksLikePath = what.includes('/') || what.includes(path.sep) || what.endsWith('.mlpackage') || fs.existsSync(what);
     if (!looksLikePath) {
-      throw usageError(`'${what}'`, `is neither an existing .mlpackage nor a model name; models: ${MODEL_NAMES.join(', ')}`, { found: what, allowed: MODEL_NAMES });
+      throw usageError(`'${what}'`, `is neither an existing .mlpackage nor a model name; models: ${MODEL_NAMES.join(', ')}; zoo: ${ZOO_NAMES.join(', ')}`, { found: what, allowed: [...MODEL_NAMES, ...ZOO_NAMES] });
     }
     const info = inspectPackage(what);
     return json ? `${JSON.stringify(info, null, 2)}\n` : formatPackageInfo(info);
