@@ -85,7 +85,7 @@ export function functionReport(plan: FunctionPlan, time: FunctionTime, device: D
       fused_into: o.fusedInto,
       output: o.op.outputs.map((v) => fmtType(v.type)).join(', '),
       macs: o.cost.work,
-      activation_bytes: o.cost.activationBytes,
+      activation_bytes: o.unit === 'ane' || o.unit === 'const' ? o.cost.activationBytes : o.cost.denseActivationBytes,
       weight_bytes: o.cost.weightBytes,
       compute_ms: ms(t.compute),
       memory_ms: ms(t.memory),
@@ -103,7 +103,7 @@ export function functionReport(plan: FunctionPlan, time: FunctionTime, device: D
   for (const o of executed) {
     if (o.cost.family === 'dense' || o.cost.family === 'depthwise') macs += o.cost.work;
     weightBytes += o.cost.weightBytes;
-    activationBytes += o.cost.activationBytes;
+    activationBytes += o.unit === 'ane' ? o.cost.activationBytes : o.cost.denseActivationBytes;
   }
   return {
     latency_ms: ms(time.total),

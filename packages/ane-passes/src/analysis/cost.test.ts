@@ -101,6 +101,14 @@ describe('cost model: hand-computed latencies on the test chip', () => {
     expect(at(0.5, 7)).toBeCloseTo(((outputs * 7) / 1e11) * 1e3, 12);
   });
 
+  it('a fallback op moves its bytes unpadded (the 64-byte rows are the ANE\'s)', () => {
+    const op = analyzeText(main('%x: fp32[1,64,32,1]', '%y = relu(x=%x) : fp32[1,64,32,1]')).functions['main']!.ops[0]!;
+    expect(op.unit).toBe('gpu');
+    // 2048 fp32 in and out, dense: 16,384 bytes at 1e10 B/s (on the ANE it would be 2 x 2048 rows of 64 bytes).
+    expect(op.activation_bytes).toBe(2 * 2048 * 4);
+    expect(op.memory_ms).toBeCloseTo((16_384 / 1e10) * 1e3, 12);
+  });
+
   it('a slice reads only the region it selects', () => {
     // [1,64,1,4096] -> [1,64,1,64]: 64 rows of 128 bytes read and written, not the 512 kB input.
     const op = analyzeText(main('%x: fp16[1,64,1,4096]', '%y = slice(x=%x) {begin=[0,0,0,0], end=[1,64,1,64]} : fp16[1,64,1,64]')).functions['main']!.ops[0]!;

@@ -8,7 +8,7 @@
  *   weights fit the on-chip working set and so stay resident between predictions) + activation
  *   bytes / (DRAM bandwidth, times the on-chip factor when the op's activations fit the working set).
  * Views that keep the last axis are free; an elementwise op fused into the pipeline of the op
- * before it (see placement) pays no per-op overhead. A fallback op costs the same way at the GPU's (fp32
+ * before it (see placement) pays no per-op overhead. A fallback op (its bytes unpadded) costs the same way at the GPU's (fp32
  * peak x an assumed efficiency) or CPU's profile with its own dispatch overhead. A prediction
  * pays one dispatch, and each further segment another dispatch plus its input bytes at the DRAM
  * bandwidth.
@@ -47,7 +47,8 @@ export function opTime(cost: OpCost, unit: Placement, d: DeviceModel, p: CostPar
     // Dense work is MACs (two flops each); vector work is one flop per element operation.
     const flops = cost.family === 'dense' || cost.family === 'depthwise' ? 2 * cost.work : cost.work;
     compute = unit === 'gpu' ? flops / (d.gpuFlopsPerSecond * p.fallbackEfficiency) : flops / (p.cpuGops * 1e9);
-    memory = (cost.weightBytes + cost.activationBytes) / bw;
+    // No 64-byte padding off the ANE.
+    memory = (cost.weightBytes + cost.denseActivationBytes) / bw;
     overhead = (unit === 'gpu' ? p.gpuOpOverheadUs : p.cpuOpOverheadUs) * 1e-6;
   }
   return { compute, memory, overhead, total: Math.max(compute, memory) + overhead };

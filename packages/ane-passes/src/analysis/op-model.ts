@@ -172,8 +172,10 @@ export interface OpCost {
   readonly work: number;
   /** Kernel taps (kh x kw) of a depthwise conv, 1 for every other op. */
   readonly taps: number;
-  /** Activation bytes read and written (last axis padded to 64 bytes). */
+  /** Activation bytes read and written (last axis padded to 64 bytes), as the ANE moves them. */
   readonly activationBytes: number;
+  /** The same bytes unpadded, as the GPU or CPU moves them when the op falls back. */
+  readonly denseActivationBytes: number;
   /** Weight bytes streamed, at their stored size. */
   readonly weightBytes: number;
   /** Largest activation operand (padded bytes). */
@@ -233,9 +235,11 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
   const acts = ins.filter((i) => !facts.constant.has(i));
   const weights = ins.filter((i) => facts.constant.has(i));
   let activationBytes = 0;
+  let denseActivationBytes = 0;
   let largestOperand = 0;
   for (const t of [...acts, ...op.outputs]) {
     const b = paddedBytes(t.type.dtype, t.type.shape);
+    denseActivationBytes += denseBytes(t.type.dtype, t.type.shape);
     activationBytes += b;
     largestOperand = Math.max(largestOperand, b);
   }
@@ -278,12 +282,14 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
     case 'slice': {
       // Only the selected region is read (a strided view), then written out.
       activationBytes = 2 * op.outputs.reduce((n, o) => n + paddedBytes(o.type.dtype, o.type.shape), 0);
+      denseActivationBytes = 2 * op.outputs.reduce((n, o) => n + denseBytes(o.type.dtype, o.type.shape), 0);
       break;
     }
     case 'gather': {
       // Only the gathered rows are read, not the whole table.
       weightBytes = 0;
       activationBytes = op.outputs.reduce((n, o) => n + denseBytes(o.type.dtype, o.type.shape), 0) * 2 + acts.reduce((n, a) => n + denseBytes(a.type.dtype, a.type.shape), 0);
+      denseActivationBytes = activationBytes;
       break;
     }
     default:
@@ -295,8 +301,9 @@ export function opCost(op: Op, facts: FunctionFacts): OpCost {
   if (isView(op)) {
     family = 'free';
     activationBytes = 0;
+    denseActivationBytes = 0;
   }
-  return { family, costClass: unknownKind ? 'unknown' : costClass, work, taps, activationBytes, weightBytes, largestOperand, unknownKind };
+  return { family, costClass: unknownKind ? 'unknown' : costClass, work, taps, activationBytes, denseActivationBytes, weightBytes, largestOperand, unknownKind };
 }
 
 /** Attributes with defaults applied (for rules that read several). */

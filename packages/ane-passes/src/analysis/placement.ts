@@ -248,4 +248,4 @@ function fuse(planned: readonly { op: Op; unit: Placement; cost: OpCost | null }
   return out;
 }
 
-const CONST_COST: OpCost = { family: 'constant', costClass: 'const', work: 0, taps: 1, activationBytes: 0, weightBytes: 0, largestOperand: 0, unknownKind: false };
+const CONST_COST: OpCost = { family: 'constant', costClass: 'const', work: 0, taps: 1, activationBytes: 0, denseActivationBytes: 0, weightBytes: 0, largestOperand: 0, unknownKind: false };

@@ -52,7 +52,7 @@ export interface OpReport {
   readonly output: string;
   /** Multiply-accumulates (convs, matmuls) or element operations (vector ops). */
   readonly macs: number;
-  /** Activation bytes read and written, the last axis padded to 64 bytes. */
+  /** Activation bytes read and written: on the ANE with the last axis padded to 64 bytes, on the GPU or CPU unpadded. */
   readonly activation_bytes: number;
   /** Weight bytes streamed, at their stored (compressed) size. */
   readonly weight_bytes: number;
