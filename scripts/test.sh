@@ -11,5 +11,7 @@ echo "== python venv for the external oracles"
 bash scripts/ensure-venv.sh
 echo "== swift parser for the on-device harness's syntax check"
 bash scripts/ensure-swift-parser.sh
+echo "== chromium for the report page's browser test"
+bash scripts/ensure-chromium.sh
 echo "== vitest"
 npx vitest run "$@"

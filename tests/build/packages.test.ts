@@ -17,6 +17,7 @@ const PROBES: Record<string, string> = {
   'packages/ane-passes': 'PassManager',
   'packages/emit-coreml': 'compileToMlPackage',
   'packages/models': 'buildFastVlm',
+  'packages/report': 'renderReportHtml',
   'packages/compiler': 'compile',
   'packages/cli': 'main',
 };
