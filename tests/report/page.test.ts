@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { LATENCY_TOTAL_NOTE, PassManager, analyzeProgram } from '@fastvlm/ane-passes';
+import { type AneBenchResult, LATENCY_TOTAL_NOTE, PassManager, analyzeProgram } from '@fastvlm/ane-passes';
 import { buildFastVlm } from '@fastvlm/models';
 import { functionStats } from '@fastvlm/compiler';
-import { type ReportPage, calibrationOf, reportPage, writeReportHtml } from '@fastvlm/report';
+import { type ReportPage, calibrationOf, joinMeasurement, reportPage, writeReportHtml } from '@fastvlm/report';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ready = existsSync(CHROMIUM);
@@ -40,9 +40,24 @@ beforeAll(async () => {
       return [fn, { before: { ops: b.ops, transposes: b.transposes, reshapes: b.reshapes }, after: { ops: a.ops, transposes: a.transposes, reshapes: a.reshapes } }];
     }),
   );
+  const analysis = analyzeProgram(after, { device: 'a17pro' });
+  // A measurement of decode as ane-bench writes it: the compute plan agrees on all but one op.
+  const decodeOps = analysis.functions['decode']!.ops.filter((o) => o.unit !== 'const');
+  const measurement: AneBenchResult = {
+    schema: 'fastvlm.ane-bench/1',
+    package: { path: 'tiny-llm.mlpackage', sha256: '0', function: 'decode' },
+    machine: { model: 'Mac15,3', chip: 'Apple M3', os: '15.1', cpuCores: 8, memoryBytes: 16e9 },
+    options: { runs: 3, warmup: 1, seed: 0, computeUnits: ['all'] },
+    compileMs: 100,
+    runs: [{ computeUnits: 'all', loadMs: 50, firstPredictionMs: 5, latencyMs: { median: 1.5, p90: 1.8, mean: 1.6, min: 1.4, max: 1.8 }, samplesMs: [1.4, 1.5, 1.8], thermal: { nominal: 3, fair: 0, serious: 0, critical: 0 } }],
+    computePlan: { computeUnits: 'all', functions: { decode: decodeOps.map((o, i) => ({ operator: o.kind, outputs: [o.name], preferred: i === 0 ? 'gpu' : (o.unit as 'ane' | 'cpu'), supported: ['ane', 'cpu'], cost: (i % 7) + 1 })) } },
+    speedups: { allVsCpuOnly: null, aneVsCpuOnly: null },
+    power: null,
+  };
   page = reportPage({
     title: 'tiny-llm on a17pro',
-    analysis: analyzeProgram(after, { device: 'a17pro' }),
+    analysis,
+    measured: joinMeasurement(analysis, measurement),
     before: analyzeProgram(built, { device: 'a17pro' }),
     latencyNote: LATENCY_TOTAL_NOTE,
     calibration: calibrationOf(),
@@ -128,6 +143,9 @@ describe.runIf(ready)('the report page in Chromium', () => {
     expect(severities.has('error') && severities.has('warning')).toBe(true);
     await p.click('button[data-tab="decode"]');
     const panel = 'section[data-function="decode"]';
+    // The measured section, with the join's numbers (checked against the JSON in the first test).
+    expect(decode.measured?.placement_agree).toBe(decode.measured!.placement_matched - 1);
+    expect(await p.$eval(`${panel} [data-field="functions.3.measured.measured_median_ms"]`, (e) => e.getAttribute('data-value'))).toBe('1.5');
     expect(await p.$eval(panel, (e) => (e as HTMLElement).hidden)).toBe(false);
     expect(await p.$eval('section[data-function="embed"]', (e) => (e as HTMLElement).hidden)).toBe(true);
     // Its charts are drawn once shown.

@@ -16,3 +16,4 @@ export * from './page-data.js';
 export { renderReportHtml, chartLibrarySource } from './render.js';
 export { writeReportHtml } from './write.js';
 export { calibrationOf } from './calibration.js';
+export { joinMeasurement, rankCorrelation } from './join.js';

@@ -43,6 +43,8 @@ export interface PageMeasurement {
   readonly placement_matched: number;
   readonly placement_agree: number;
   readonly disagreements: readonly { readonly op: string; readonly modeled: string; readonly measured: string }[];
+  /** Spearman rank correlation of the plan's and the model's shares over the matched ops (null below 3 ops). */
+  readonly share_rank_correlation: number | null;
   /** The costliest ops by compute-plan share, with the model's share of time. */
   readonly shares: readonly { readonly op: string; readonly kind: string; readonly plan_share: number; readonly modeled_share: number }[];
 }
