@@ -13,7 +13,7 @@ import {
   spearman,
   validateCostModel,
 } from '@fastvlm/ane-passes';
-import { CALIBRATION_ROWS, calibrationCases, rowProgram } from '../../scripts/calibration-rows.js';
+import { CALIBRATION_ROWS, calibrationCases, rowProgram } from '@fastvlm/compiler';
 import { COST_MODEL_FILE, calibrate } from '../../scripts/calibrate.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -98,5 +98,33 @@ describe('spearman', () => {
     expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBe(-1);
     // Ranks [1, 2, 3] against [1.5, 1.5, 3]: Pearson of the ranks = 0.866...
     expect(spearman([1, 2, 3], [5, 5, 9])).toBeCloseTo(Math.sqrt(3) / 2, 12);
+  });
+});
+
+describe('calibration to measurements (fastvlm calibrate --measured)', () => {
+  it('builds a zoo model named by a result as its reference row is built, and fits it with the reference rows', async () => {
+    const { mkdtempSync, readFileSync: read, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { calibrateMeasured } = await import('@fastvlm/compiler');
+    const dir = mkdtempSync(join(tmpdir(), 'fastvlm-calibrate-'));
+    try {
+      // C14 again, as an ane-bench result of a ResNet50 package measured on an A17 Pro.
+      const r = JSON.parse(read(join(ROOT, 'packages/ane-passes/test-data/ane-bench/result.json'), 'utf8'));
+      r.package = { path: '/Users/me/resnet50.mlpackage', sha256: '0'.repeat(64), function: null };
+      r.runs = [{ ...r.runs[0], latencyMs: { median: 1.38, p90: 1.4, mean: 1.38, min: 1.3, max: 1.4 } }];
+      writeFileSync(join(dir, 'resnet50.json'), JSON.stringify(r));
+      const c = calibrateMeasured(dir, { device: 'a17pro', referenceCases: cases });
+      expect(c.measured.map((m) => [m.id, m.from, m.model, m.device, m.measuredMs])).toEqual([['M1', 'zoo', 'resnet50', 'a17pro', 1.38]]);
+      expect(c.fit.rows.map((x) => x.id)).toEqual(['M1', ...CALIBRATION_ROWS.map((x) => x.id)]);
+      const c14 = c.fit.rows.find((x) => x.id === 'C14')!;
+      expect(c.fit.rows[0]!.modeled_ms).toBe(c14.modeled_ms);
+      expect(c.after.rows[0]!.modeled_ms).toBeCloseTo(c14.modeled_ms, 12);
+      // Before the refit, the row is C14 under the committed parameters.
+      const committed = (COST_MODEL.fit['table'] as { id: string; device: string; modeled_ms: number }[]).find((x) => x.id === 'C14')!;
+      expect(Math.abs(c.before.rows[0]!.modeled_ms / committed.modeled_ms - 1)).toBeLessThan(5e-4);
+      expect(validateCostModel(JSON.parse(c.text)).fit['rows']).toMatch(/^1 measurement\(s\) of fastvlm-calibrate-\w+ \(M1 resnet50 on a17pro\) and C1-C16/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The `fastvlm` command: dispatches to `compile`, `inspect`, `analyze` and `measure`, prints help, and turns every
+ * The `fastvlm` command: dispatches to `compile`, `inspect`, `analyze`, `measure` and `calibrate`, prints help, and turns every
  * error into one line on stderr and an exit status: 0 success, 1 a failure of the toolkit
  * (`error E_CODE: message`), 2 a usage mistake.
  * @module
@@ -11,12 +11,13 @@ import { formatCompileSummary, runCompile } from './commands/compile.js';
 import { ANALYZE_SPEC, runAnalyze } from './commands/analyze.js';
 import { INSPECT_SPEC, runInspect } from './commands/inspect.js';
 import { MEASURE_SPEC, runMeasure } from './commands/measure.js';
+import { CALIBRATE_SPEC, runCalibrate } from './commands/calibrate.js';
 import { describeCliError, isUsageError, usageError } from './errors.js';
 import { type CliIo, processIo } from './io.js';
 import { CLI_VERSION } from './version.js';
 
 /** The commands, in help order. */
-export const COMMANDS: readonly CommandSpec[] = [COMPILE_SPEC, INSPECT_SPEC, ANALYZE_SPEC, MEASURE_SPEC];
+export const COMMANDS: readonly CommandSpec[] = [COMPILE_SPEC, INSPECT_SPEC, ANALYZE_SPEC, MEASURE_SPEC, CALIBRATE_SPEC];
 
 /** Exit statuses of {@link main}. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -57,6 +58,10 @@ async function runCommand(spec: CommandSpec, argv: readonly string[], io: CliIo)
   }
   if (spec === ANALYZE_SPEC) {
     io.stdout(await runAnalyze(parsed.positionals[0]!, flags));
+    return EXIT.ok;
+  }
+  if (spec === CALIBRATE_SPEC) {
+    io.stdout(runCalibrate(flags));
     return EXIT.ok;
   }
   if (spec === MEASURE_SPEC) {

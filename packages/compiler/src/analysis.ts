@@ -8,18 +8,34 @@
 import { statSync } from 'node:fs';
 import { DEFAULT_TARGET, TARGETS, type Target, ioError, readMlPackage } from '@fastvlm/emit-coreml';
 import { type FloatDType, isFastVlmError } from '@fastvlm/graph';
-import { type AnalysisReport, DEFAULT_DEVICE, type Finding, type FunctionReport as AneFunctionReport, LATENCY_TOTAL_NOTE, type PassRegistry, analyzeProgram, resolveDeviceId } from '@fastvlm/ane-passes';
+import {
+  type AnalysisReport,
+  type AneBenchResult,
+  type CostModelData,
+  DEFAULT_DEVICE,
+  type Finding,
+  type FunctionReport as AneFunctionReport,
+  LATENCY_TOTAL_NOTE,
+  type PassRegistry,
+  analyzeProgram,
+  readBenchResult,
+  resolveDeviceId,
+} from '@fastvlm/ane-passes';
+import { type PageMeasurement, joinMeasurement } from '@fastvlm/report';
 import { type CompressSpec, parseCompressSpec } from './compress-spec.js';
 import { checkCompressTarget } from './compress.js';
 import { optionError } from './errors.js';
 import type { PassesOption } from './passes.js';
 import { prepareUnit } from './prepare.js';
+import { writeAnalysisHtml } from './report-page.js';
 import { type CompileSource, resolveSource } from './source.js';
 
 /** The analysis of one function, with the unit (part) it belongs to. */
 export type FunctionAnalysis = AneFunctionReport & {
   /** The unit of the source: `vision`, `llm`, or the program's name. */
   readonly unit: string;
+  /** The on-device measurement joined with the model (`analyze` with `measured`), when there is one. */
+  readonly measured?: PageMeasurement;
 };
 
 /**
@@ -120,6 +136,20 @@ export interface AnalyzeOptions {
   readonly target?: Target;
   /** Receives notes (pipeline changes, compression summaries). */
   readonly onNote?: (message: string) => void;
+  /** Cost-model data (default the committed parameter file; `readCostModel` reads one `calibrate` wrote). */
+  readonly costModel?: CostModelData;
+  /**
+   * An on-device measurement of the analysed package (a tools/ane-bench result, or its file):
+   * joined with the model per function (placement agreement, measured vs modeled latency,
+   * compute-plan cost shares next to modeled shares). Only for a package source; the result's
+   * content hash must be the package's.
+   */
+  readonly measured?: string | AneBenchResult;
+  /**
+   * Also write the report page (one self-contained HTML file) here; with passes, the page shows
+   * the analysis before them too.
+   */
+  readonly html?: string;
 }
 
 /**
@@ -143,9 +173,14 @@ export async function analyze(source: CompileSource, options: AnalyzeOptions = {
     notes.push(m);
     options.onNote?.(m);
   };
+  const pkg = packagePath(source);
+  if (options.measured !== undefined && pkg === undefined) throw optionError('measured', 'joins a measurement of a package with the analysis of that package: analyze the .mlpackage that was measured');
+  const bench = typeof options.measured === 'string' ? readBenchResult(options.measured, { packagePath: pkg! }) : options.measured;
+  const costModel = options.costModel;
   const resolved = resolveSource(source, precision, () => {});
   for (const n of resolved.notes) note(n);
   const parts: { unit: string; report: AnalysisReport }[] = [];
+  const beforeParts: { unit: string; report: AnalysisReport }[] = [];
   let passes = 'none';
   for (const unit of resolved.units) {
     const prepared = await prepareUnit(
@@ -154,11 +189,30 @@ export async function analyze(source: CompileSource, options: AnalyzeOptions = {
       { phase: () => {}, note },
     );
     passes = prepared.passesLabel;
-    const pkg = packagePath(source);
     const weightFileBytes = pkg !== undefined ? packageWeightBytes(pkg) : undefined;
-    parts.push({ unit: unit.part, report: analyzeProgram(prepared.program, { device, ...(weightFileBytes !== undefined ? { weightFileBytes } : {}) }) });
+    const common = { device, ...(costModel ? { costModel } : {}) };
+    parts.push({ unit: unit.part, report: analyzeProgram(prepared.program, { ...common, ...(weightFileBytes !== undefined ? { weightFileBytes } : {}) }) });
+    // The program as built is untouched once a pass copied it (see prepareUnit).
+    if (options.html !== undefined && passes !== 'none' && prepared.program !== prepared.original) beforeParts.push({ unit: unit.part, report: analyzeProgram(prepared.original, common) });
   }
-  return mergeAnalyses(resolved.name, parts, { precision, passes, compress: compress?.text ?? null, notes });
+  let result = mergeAnalyses(resolved.name, parts, { precision, passes, compress: compress?.text ?? null, notes });
+  if (bench !== undefined) result = withMeasurement(result, bench);
+  if (options.html !== undefined) {
+    const before = beforeParts.length === parts.length ? mergeAnalyses(resolved.name, beforeParts, { precision, passes: 'none', compress: null, notes: [] }) : undefined;
+    writeAnalysisHtml(options.html, result, { ...(before ? { before } : {}), ...(costModel ? { costModel } : {}) });
+  }
+  return result;
+}
+
+/** `a` with the measurement `bench` joined into the function it measured. */
+export function withMeasurement(a: SourceAnalysis, bench: AneBenchResult): SourceAnalysis {
+  const joined = joinMeasurement(a, bench);
+  if (Object.keys(joined).length === 0) {
+    const fns = Object.keys(a.functions);
+    throw optionError('measured', `the measurement is of function ${JSON.stringify(bench.package.function ?? null)} with ${bench.runs.length} run(s); the package has ${fns.join(', ')}: nothing to join`, { found: String(bench.package.function), allowed: fns });
+  }
+  const functions = Object.fromEntries(Object.entries(a.functions).map(([n, f]) => [n, joined[n] ? { ...f, measured: joined[n]! } : f]));
+  return { ...a, functions };
 }
 
 function packagePath(source: CompileSource): string | undefined {

@@ -10,6 +10,7 @@ import { type ErrorDetails, FastVlmError } from '@fastvlm/graph';
 export const CompilerErrorCodes = {
   E_COMPILE_OPTION: 'a compile option is invalid; `details.option` names it and `details.reason` says why',
   E_COMPILE_SOURCE: 'the source cannot be compiled: an unknown model name, or a module that builds no Program',
+  E_CALIBRATE: 'a calibration input is unusable: a measurement directory without results, a result whose chip has no device profile, package or function, or an unreadable cost-model file',
 } as const;
 
 /** A code of this package's catalogue. */
@@ -27,4 +28,9 @@ export function optionError(option: string, reason: string, details: ErrorDetail
 /** A source that cannot be compiled. */
 export function sourceError(message: string, opts: { where?: string; details?: ErrorDetails; cause?: unknown } = {}): FastVlmError {
   return new FastVlmError('E_COMPILE_SOURCE', message, opts);
+}
+
+/** A calibration input that cannot be used (`calibrateMeasured`, `readCostModel`). */
+export function calibrateError(message: string, opts: { where?: string; details?: ErrorDetails; cause?: unknown } = {}): FastVlmError {
+  return new FastVlmError('E_CALIBRATE', message, opts);
 }

@@ -10,12 +10,29 @@
  * ```
  * @packageDocumentation
  */
-export { CompilerErrorCodes, type CompilerErrorCode, optionError, sourceError } from './errors.js';
+export { CompilerErrorCodes, type CompilerErrorCode, calibrateError, optionError, sourceError } from './errors.js';
 export { compile, type CompileOptions, type CompileResult, type PackageSummary, type CompressionSummary } from './pipeline.js';
 export { COMPILE_PHASES, type CompilePhase, type CompileEvent, type PhaseEvent, type BytesEvent, type PackageEvent, type NoteEvent } from './events.js';
 export { type CompileSource, type ProgramSource, type PackageSource, SOURCE_NAME_RE, resolveSource } from './source.js';
 export { type ZooSource, resolveZoo } from './zoo.js';
-export { type AnalyzeOptions, type FunctionAnalysis, type SourceAnalysis, analyze, checkDevice, mergeAnalyses } from './analysis.js';
+export { type AnalyzeOptions, type FunctionAnalysis, type SourceAnalysis, analyze, checkDevice, mergeAnalyses, withMeasurement } from './analysis.js';
+export { type AnalysisPageOptions, type CompilePageParts, analysisPage, writeAnalysisHtml } from './report-page.js';
+export { type CalibrationRowSpec, CALIBRATION_ROWS, LM_HEAD_ROWS, calibrationCases, lmHeadProgram, rowProgram } from './calibration-rows.js';
+export {
+  type Calibration,
+  type CalibrateMeasuredOptions,
+  type MeasuredCalibration,
+  type MeasuredOptions,
+  type MeasuredRow,
+  calibrateMeasured,
+  calibrateReference,
+  deviceOfChip,
+  formatFit,
+  readCostModel,
+  readMeasurements,
+  writeCostModel,
+  zooModelOfPackage,
+} from './calibrate.js';
 export { type PrepareSettings, type PrepareHooks, type PreparedUnit, prepareUnit } from './prepare.js';
 export { type FastVlmSource, resolveFastVlm } from './fastvlm.js';
 export type { CompileUnit, ResolvedSource, UnitFacts, BuildContext } from './units.js';

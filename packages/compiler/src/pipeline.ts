@@ -9,8 +9,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type FloatDType, type Program, numel, printProgram, writeFileAtomic } from '@fastvlm/graph';
 import { type CompileProgress, DEFAULT_TARGET, type FsLayer, type InputOptions, type LowerOptions, TARGETS, type Target, compileToMlPackage, ioError, milOpTotals, printMil, readMlPackage, targetInfo } from '@fastvlm/emit-coreml';
-import { type AnalysisReport, DEFAULT_DEVICE, type PassRegistry, analyzeProgram } from '@fastvlm/ane-passes';
+import { type AnalysisReport, type CostModelData, DEFAULT_DEVICE, type PassRegistry, analyzeProgram } from '@fastvlm/ane-passes';
 import { type SourceAnalysis, checkDevice, mergeAnalyses } from './analysis.js';
+import { writeAnalysisHtml } from './report-page.js';
 import { type CompressSpec, parseCompressSpec } from './compress-spec.js';
 import { type CompressionReport, checkCompressTarget } from './compress.js';
 import { optionError } from './errors.js';
@@ -56,6 +57,14 @@ export interface CompileOptions {
    * analyzed (default device a17pro) and the result and report hold the analysis.
    */
   readonly device?: string;
+  /**
+   * Also write the report page here: one self-contained HTML file with the analysis (on
+   * `device`, default a17pro), the statistics before and after the passes, and the packages'
+   * weights. Implies the analysis; the page is written after the packages.
+   */
+  readonly html?: string;
+  /** Cost-model data of the analysis (default the committed parameter file; see `readCostModel`). */
+  readonly costModel?: CostModelData;
   /** Write each unit's IR before and after every pass, the final IR and its MIL into `<dumpIr>/<unit>/`. */
   readonly dumpIr?: string;
   /** Receives the progress events. */
@@ -123,6 +132,8 @@ export interface CompileResult {
   readonly report: CompileReport;
   /** Path of the report file, when `report` was set. */
   readonly reportPath: string | undefined;
+  /** Path of the report page, when `html` was set. */
+  readonly htmlPath: string | undefined;
   /** The ANE analysis of the programs as lowered, with `device` or `report`. */
   readonly analysis: SourceAnalysis | undefined;
 }
@@ -149,7 +160,8 @@ function resolveOptions(opts: CompileOptions): Resolved {
   const compress = typeof opts.compress === 'string' ? parseCompressSpec(opts.compress) : opts.compress;
   if (compress) checkCompressTarget(compress, target);
   const onProgress = opts.onProgress;
-  const device = opts.device !== undefined ? checkDevice(opts.device) : opts.report ? DEFAULT_DEVICE : undefined;
+  const device = opts.device !== undefined ? checkDevice(opts.device) : opts.report || opts.html !== undefined ? DEFAULT_DEVICE : undefined;
+  if (opts.html !== undefined && (typeof opts.html !== 'string' || opts.html === '')) throw optionError('html', `expected the path of the page to write, found ${JSON.stringify(opts.html)}`);
   return { out: path.resolve(opts.out), target, precision, compress, device, now: opts.now ?? (() => performance.now()), emit: (e) => onProgress?.(e) };
 }
 
@@ -214,6 +226,8 @@ class Run {
   readonly functions: FunctionReport[] = [];
   readonly compression: Record<string, CompressionSummary> = {};
   readonly analyses: { unit: string; report: AnalysisReport }[] = [];
+  /** The analyses of the programs as built, for the page's before/after (with `html` and passes). */
+  readonly beforeAnalyses: { unit: string; report: AnalysisReport }[] = [];
   passesLabel = 'none';
 
   constructor(
@@ -250,7 +264,12 @@ class Run {
       this.note(compressionNote(label, r.compress!, c));
     }
     if (prepared.ioChanges.length) this.note(`${label}: ${describeIoChanges(prepared.ioChanges).join('; ')}`);
-    if (r.device !== undefined) this.analyses.push({ unit: unit.part, report: analyzeProgram(program, { device: r.device }) });
+    if (r.device !== undefined) {
+      const how = { device: r.device, ...(opts.costModel ? { costModel: opts.costModel } : {}) };
+      this.analyses.push({ unit: unit.part, report: analyzeProgram(program, how) });
+      // The program as built is untouched once a pass copied it (see prepareUnit).
+      if (opts.html !== undefined && prepared.passesLabel !== 'none' && program !== original) this.beforeAnalyses.push({ unit: unit.part, report: analyzeProgram(original, how) });
+    }
 
     // One package per unit, or per function where multifunction models do not exist.
     const fnNames = [...program.functions.keys()];
@@ -356,5 +375,11 @@ export async function compile(source: CompileSource, options: CompileOptions): P
     reportPath = path.join(r.out, `${resolved.name}-report.json`);
     writeFileAtomic(reportPath, `${JSON.stringify(report, null, 2)}\n`);
   }
-  return { ...partial, analysis, report, reportPath };
+  let htmlPath: string | undefined;
+  if (options.html !== undefined && analysis !== undefined) {
+    htmlPath = path.resolve(options.html);
+    const before = run.beforeAnalyses.length === run.analyses.length && run.analyses.length > 0 ? mergeAnalyses(resolved.name, run.beforeAnalyses, { precision: r.precision, passes: 'none', compress: null, notes: [] }) : undefined;
+    writeAnalysisHtml(htmlPath, analysis, { compile: partial, ...(before ? { before } : {}), ...(options.costModel ? { costModel: options.costModel } : {}) });
+  }
+  return { ...partial, analysis, report, reportPath, htmlPath };
 }

@@ -33,7 +33,7 @@ export interface CompileReport {
 }
 
 /** The report of a compile's result (without its own `report` fields). */
-export function buildReport(result: Omit<CompileResult, 'report' | 'reportPath' | 'analysis'> & { readonly analysis?: SourceAnalysis | undefined }, sourceOptions: Readonly<Record<string, unknown>>): CompileReport {
+export function buildReport(result: Omit<CompileResult, 'report' | 'reportPath' | 'htmlPath' | 'analysis'> & { readonly analysis?: SourceAnalysis | undefined }, sourceOptions: Readonly<Record<string, unknown>>): CompileReport {
   const { parts, resolution, contextLength, prefillLength, weights, ...rest } = sourceOptions;
   return {
     model: result.name,

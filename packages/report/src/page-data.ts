@@ -82,6 +82,17 @@ export interface PagePackage {
   readonly bits_per_weight: number;
 }
 
+/** A calibration row: a published (or the user's own) measurement and what the model gives. */
+export interface PageCalibrationRow {
+  readonly id: string;
+  readonly label: string;
+  readonly device: string;
+  readonly measured_ms: number;
+  readonly modeled_ms: number;
+  /** modeled / measured - 1. */
+  readonly error: number;
+}
+
 /** The calibration of the cost model, as its parameter file records it. */
 export interface PageCalibration {
   readonly fitted: boolean;
@@ -91,6 +102,8 @@ export interface PageCalibration {
   readonly median_error: number | null;
   readonly worst_error: number | null;
   readonly rank_correlation: number | null;
+  /** The rows measured on the page's device (empty when the fit never saw that device). */
+  readonly device_rows: readonly PageCalibrationRow[];
 }
 
 /** The whole page. */
@@ -118,7 +131,10 @@ export interface PageInputs {
   readonly calibration: PageCalibration;
   /** The analysis of the program before the passes, for the before/after latency. */
   readonly before?: AnalysisReport;
-  /** Per function, op counts before and after the passes (the compile report's statistics). */
+  /**
+   * Per function, op counts before and after the passes (the compile report's statistics).
+   * Without them, a function present in `before` counts the ops of the two analyses.
+   */
   readonly passStats?: Readonly<Record<string, { readonly before: Omit<PassSide, 'latency_ms'>; readonly after: Omit<PassSide, 'latency_ms'> }>>;
   readonly compression?: string | null;
   readonly packages?: readonly PagePackage[];
@@ -171,9 +187,23 @@ export function scopeTree(fn: string, ops: readonly OpReport[]): ScopeNode {
   return freeze(root);
 }
 
+/** Op, transpose and reshape counts of an analysed function (constants are not ops here). */
+export function passSideOf(f: FunctionReport): Omit<PassSide, 'latency_ms'> {
+  let ops = 0;
+  let transposes = 0;
+  let reshapes = 0;
+  for (const o of f.ops) {
+    if (o.kind === 'const') continue;
+    ops++;
+    if (o.kind === 'transpose') transposes++;
+    if (o.kind === 'reshape') reshapes++;
+  }
+  return { ops, transposes, reshapes };
+}
+
 function pageFunction(name: string, f: FunctionReport, inputs: PageInputs): PageFunction {
-  const stats = inputs.passStats?.[name];
   const before = inputs.before?.functions[name];
+  const stats = inputs.passStats?.[name] ?? (before ? { before: passSideOf(before), after: passSideOf(f) } : undefined);
   return {
     name,
     latency_ms: f.latency_ms,

@@ -54,6 +54,24 @@ export function pageMain(): void {
         ? el('span', { id: 'calibration' }, 'calibrated on ', String(cal.rows ?? '?'), ' published rows: median error ', num('calibration.median_error', cal.median_error, pct), ', worst ', num('calibration.worst_error', cal.worst_error, pct), cal.rank_correlation !== null ? ', rank correlation ' : '', cal.rank_correlation !== null ? num('calibration.rank_correlation', cal.rank_correlation, (x) => x.toFixed(3)) : '')
         : el('span', { id: 'calibration' }, `not calibrated (${cal.method})`),
     ),
+    cal.device_rows.length
+      ? el(
+          'p',
+          { class: 'meta', id: 'device-rows' },
+          `Calibration rows on this device: `,
+          ...cal.device_rows.flatMap((r, j) => [
+            j ? '; ' : '',
+            el('strong', {}, r.id),
+            ` ${r.label}: measured `,
+            num(`calibration.device_rows.${j}.measured_ms`, r.measured_ms, ms),
+            ', modeled ',
+            num(`calibration.device_rows.${j}.modeled_ms`, r.modeled_ms, ms),
+            ' (error ',
+            num(`calibration.device_rows.${j}.error`, r.error, pct),
+            ')',
+          ]),
+        )
+      : el('p', { class: 'meta', id: 'device-rows' }, 'No calibration row was measured on this device: its figures are the profile\'s hardware numbers with the parameters fitted on other devices.'),
     el('p', { class: 'note' }, data.latency_note),
   );
   root.append(head);

@@ -42,6 +42,10 @@ export interface CompileArgs {
   readonly report: boolean;
   /** `--device`: the profile of the ANE analysis that `--report` adds (undefined: a17pro). */
   readonly device: string | undefined;
+  /** `--html FILE`: the report page (with --report). */
+  readonly html: string | undefined;
+  /** `--cost-model FILE`: a parameter file `fastvlm calibrate` wrote (with --report). */
+  readonly costModel: string | undefined;
   readonly dumpIr: string | undefined;
   readonly out: string;
 }
@@ -82,11 +86,14 @@ export const COMPILE_SPEC: CommandSpec = {
     },
     { name: 'report', kind: 'bool', doc: 'Print per-function statistics before and after the passes (op counts by type, transposes and reshapes left, highest rank, largest intermediate tensor, fp16 share) and the ANE analysis of the programs as written (on --device), and write them to <out>/<model>-report.json.' },
     { name: 'device', kind: 'string', metavar: 'D', default: 'a17pro', doc: 'With --report: the device profile of the ANE analysis added to the report (modeled latency, Neural Engine share, segments and rule findings per function); see fastvlm analyze --help for the profiles.' },
+    { name: 'html', kind: 'string', metavar: 'FILE', doc: 'With --report: also write the report as one self-contained HTML page (time by name scope, placement, findings and their fixes, before/after the passes, weights, the device and the model\'s calibration error); open it in any browser, offline.' },
+    { name: 'cost-model', kind: 'string', metavar: 'FILE', doc: 'With --report: the cost-model parameter file of the analysis (one fastvlm calibrate --measured wrote; default the committed fit).' },
     { name: 'dump-ir', kind: 'string', metavar: 'DIR', doc: 'Write the IR text of each part before and after every pass, the final IR and its MIL text into DIR/<model>-<part>/.' },
   ],
   examples: [
     'fastvlm compile --model fastvlm-0.5b --out build/',
     'fastvlm compile --model fastvlm-0.5b --checkpoint ~/models/FastVLM-0.5B --passes ane --report --out build/',
+    'fastvlm compile --model fastvlm-0.5b --passes ane --report --html build/report.html --device m4 --out build/',
     'fastvlm compile --model tiny --target ios17 --parts llm --out /tmp/tiny',
     'fastvlm compile --checkpoint ~/models/FastVLM-0.5B --passes ane --out build/',
     'fastvlm compile --module ./my-model.ts --passes ane --out build/',
@@ -160,6 +167,9 @@ export function compileArgsFromFlags(f: Flags): CompileArgs {
   if (compress) asUsage(() => checkCompressTarget(compress, target));
   if (f.has('device') && !f.bool('report')) throw usageError('--device', 'chooses the device of the analysis that --report adds; give --report too (or use fastvlm analyze)', { found: f.str('device')! });
   if (f.has('device')) asUsage(() => checkDevice(f.str('device')!));
+  for (const name of ['html', 'cost-model'] as const) {
+    if (f.has(name) && !f.bool('report')) throw usageError(`--${name}`, `belongs to the analysis that --report adds; give --report too (or use fastvlm analyze ... --${name})`, { found: f.str(name)! });
+  }
   return {
     model,
     checkpoint,
@@ -178,6 +188,8 @@ export function compileArgsFromFlags(f: Flags): CompileArgs {
     compress,
     report: f.bool('report'),
     device: f.str('device'),
+    html: f.str('html'),
+    costModel: f.str('cost-model'),
     dumpIr: f.str('dump-ir'),
     out: f.str('out')!,
   };

@@ -5,7 +5,7 @@
  * @module
  */
 import * as path from 'node:path';
-import { type CompileOptions, type CompileResult, type CompileSource, compile } from '@fastvlm/compiler';
+import { type CompileOptions, type CompileResult, type CompileSource, compile, readCostModel } from '@fastvlm/compiler';
 import { formatBytes, formatMs, formatTable, groupDigits } from '../format.js';
 import type { CliIo } from '../io.js';
 import { loadModuleSource } from '../module-source.js';
@@ -45,6 +45,8 @@ export async function runCompile(args: CompileArgs, io: CliIo): Promise<CompileR
     ...(args.imageInput !== undefined ? { imageInput: args.imageInput } : {}),
     report: args.report,
     ...(args.device !== undefined ? { device: args.device } : {}),
+    ...(args.html !== undefined ? { html: args.html } : {}),
+    ...(args.costModel !== undefined ? { costModel: readCostModel(args.costModel) } : {}),
     ...(args.dumpIr !== undefined ? { dumpIr: args.dumpIr } : {}),
     ...(io.fs ? { fs: io.fs } : {}),
     now: () => io.now(),
@@ -76,6 +78,7 @@ export function formatCompileSummary(result: CompileResult, args: Pick<CompileAr
     text += `\n${formatReport(result.functions)}`;
     if (result.analysis) text += `\n${formatAnalysis(result.analysis, { top: 5 })}`;
     if (result.reportPath) text += `\nReport written to ${result.reportPath}\n`;
+    if (result.htmlPath) text += `Report page written to ${result.htmlPath}\n`;
   }
   return text;
 }

@@ -1,14 +1,14 @@
 /**
- * The calibration rows C1-C16 of the team's reference notes
- * (/work/shared/reference/ane-latency-calibration.md), as cases for the cost-model fit: each row's
- * network is built from the model zoo of @fastvlm/models in fp16 (the rows are fp16 ML programs),
- * run through the `cleanup` preset (the constant folding and canonicalization a converter does;
- * the analysis itself models the fusions Core ML makes), and planned. Only these rows are fitted.
+ * The calibration rows C1-C16 of the team's reference notes (ane-latency-calibration.md), as
+ * cases for the cost-model fit: each row's network is built from the model zoo of
+ * @fastvlm/models in fp16 (the rows are fp16 ML programs), run through the `cleanup` preset (the
+ * constant folding and canonicalization a converter does; the analysis itself models the fusions
+ * Core ML makes), and planned. Only these rows are fitted by `npm run calibrate`.
  * @module
  */
-import { WeightStore, graph, type Program } from '../packages/graph/src/index.js';
-import { type CalibrationCase, PassManager, planProgram } from '../packages/ane-passes/src/index.js';
-import { buildZooModel } from '../packages/models/src/index.js';
+import { WeightStore, graph, type Program } from '@fastvlm/graph';
+import { type CalibrationCase, PassManager, planProgram } from '@fastvlm/ane-passes';
+import { buildZooModel } from '@fastvlm/models';
 
 /** A calibration row as the notes give it. */
 export interface CalibrationRowSpec {
