@@ -69,21 +69,23 @@ describe('fastvlm calibrate --measured', () => {
   });
 
   it('reads a measured package that is on this machine, checking it is the one measured', async () => {
+    // A zoo model compiled as a user would, to measure it.
     const out = join(tmp.dir, 'pkg');
-    expect((await run(['compile', '--module', join(ROOT, 'examples/own-model/tiny-classifier.ts'), '--out', out])).code).toBe(0);
-    const pkg = join(out, 'tiny-classifier.mlpackage');
+    expect((await run(['compile', '--model', 'mobilenetv3-small', '--out', out])).code).toBe(0);
+    const pkg = join(out, 'mobilenetv3-small.mlpackage');
     const { packageContentHash } = await import('@fastvlm/ane-passes');
     const good = join(tmp.dir, 'with-package');
     writeResult(good, 'tiny.json', pkg, 0.4, (r) => ((r.package as { sha256: string }).sha256 = packageContentHash(pkg)));
+    // The compiled package's name would also name the zoo model; the package itself wins.
     const r = await run(['calibrate', '--measured', good, '--only-measured']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('M1  tiny.json: tiny-classifier.mlpackage (the package lifted) on m3, all median 0.4 ms');
+    expect(r.stdout).toContain('M1  tiny.json: mobilenetv3-small.mlpackage (the package lifted) on m3, all median 0.4 ms');
     expect(r.stdout).toContain('(nothing written: give --out FILE to keep the fit)');
     const bad = join(tmp.dir, 'wrong-package');
     writeResult(bad, 'tiny.json', pkg, 0.4);
     const b = await run(['calibrate', '--measured', bad]);
     expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(/^error E_CALIBRATE: .*tiny\.json: the package at .*tiny-classifier\.mlpackage is not the one measured \(sha256 [0-9a-f]{12}\.\.\., the result says 000000000000\.\.\.\)/);
+    expect(b.stderr).toMatch(/^error E_CALIBRATE: .*tiny\.json: the package at .*mobilenetv3-small\.mlpackage is not the one measured \(sha256 [0-9a-f]{12}\.\.\., the result says 000000000000\.\.\.\)/);
   });
 
   it('names what is wrong: an empty directory, an unknown chip, a package naming no zoo model, no ANE run, flags without --measured', async () => {
@@ -97,6 +99,7 @@ describe('fastvlm calibrate --measured', () => {
     const c = await run(['calibrate', '--measured', chip]);
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/^error E_CALIBRATE: .*r\.json: no device profile for the chip 'Apple M9 Ultra'; give --device \(profiles: a14, .*m4max.*\)/);
+    expect((await run(['calibrate', '--measured', chip, '--device', 'm3', '--only-measured'])).stdout).toContain('M1  r.json: resnet50 (the zoo model) on m3, all median 2 ms');
     const zoo = join(tmp.dir, 'zoo');
     writeResult(zoo, 'r.json', '/x/my-net.mlpackage', 2);
     const z = await run(['calibrate', '--measured', zoo]);

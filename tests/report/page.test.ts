@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { type AneBenchResult, LATENCY_TOTAL_NOTE, PassManager, analyzeProgram } from '@fastvlm/ane-passes';
+import { type AneBenchResult, COST_MODEL, LATENCY_TOTAL_NOTE, PassManager, analyzeProgram } from '@fastvlm/ane-passes';
 import { buildFastVlm } from '@fastvlm/models';
 import { functionStats } from '@fastvlm/compiler';
 import { type ReportPage, calibrationOf, joinMeasurement, reportPage, writeReportHtml } from '@fastvlm/report';
@@ -60,7 +60,7 @@ beforeAll(async () => {
     measured: joinMeasurement(analysis, measurement),
     before: analyzeProgram(built, { device: 'a17pro' }),
     latencyNote: LATENCY_TOTAL_NOTE,
-    calibration: calibrationOf(),
+    calibration: calibrationOf(COST_MODEL, 'a17pro'),
     passStats,
     compression: 'lut4',
     packages: [{ package: 'tiny-llm.mlpackage', parameters: 78_400, weight_bytes: 40_000, bits_per_weight: 4.08 }],
@@ -79,8 +79,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   rmSync(join(work, 'profile'), { recursive: true, force: true });
-  // The screenshots stay in the temporary folder when the test fails, for a look.
-  if (problems.length === 0) rmSync(work, { recursive: true, force: true });
+  // The page and its screenshots stay in the temporary folder, for a look.
+  if (ready) console.log(`report page and screenshots: ${work}`);
 });
 
 async function open(width: number): Promise<Page> {

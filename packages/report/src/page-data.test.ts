@@ -19,3 +19,20 @@ describe('scopeTree', () => {
     expect(layers.children![1]!.children![0]).toEqual({ name: 'c', path: 'c', latency_ms: 2, ops: 1, op: { kind: 'conv2d', unit: 'ane', cost_class: 'conv.pointwise', bound: 'overhead' } });
   });
 });
+
+describe('reportPage before/after', () => {
+  it('without the compile statistics, counts the ops of the analyses before and after', async () => {
+    const { reportPage, passSideOf } = await import('./page-data.js');
+    const { calibrationOf } = await import('./calibration.js');
+    const fn = (ops: OpReport[], ms: number) => ({ latency_ms: ms, ane_fraction: 1, ane_op_fraction: 1, segments: 1, roofline_ms: 0, boundary_bytes: 0, transfer_ms: 0, dispatch_ms: 0, weight_bytes: 0, macs: 0, segment_list: [], findings: [], ops });
+    const kinds = (ks: string[]): OpReport[] => ks.map((k, i) => ({ ...op(`o${i}`, '', 1), kind: k }) as OpReport);
+    const before = kinds(['const', 'transpose', 'transpose', 'reshape', 'conv2d', 'add']);
+    const after = kinds(['const', 'reshape', 'conv2d']);
+    expect(passSideOf(fn(before, 6) as never)).toEqual({ ops: 5, transposes: 2, reshapes: 1 });
+    const analysis = (ops: OpReport[], ms: number) => ({ device: 'a17pro', device_name: 'A17 Pro', latency_ms: ms, functions: { main: fn(ops, ms) }, findings: [], weight_file_bytes: 0 }) as never;
+    const page = reportPage({ title: 't', analysis: analysis(after, 2), before: analysis(before, 6), latencyNote: '', calibration: calibrationOf() });
+    expect(page.functions[0]!.passes).toEqual({ before: { ops: 5, transposes: 2, reshapes: 1, latency_ms: 6 }, after: { ops: 2, transposes: 0, reshapes: 1, latency_ms: 2 } });
+    // No before analysis and no statistics: no before/after section.
+    expect(reportPage({ title: 't', analysis: analysis(after, 2), latencyNote: '', calibration: calibrationOf() }).functions[0]!.passes).toBeNull();
+  });
+});

@@ -4,7 +4,7 @@
  * @module
  */
 import { type FloatDType, isFastVlmError } from '@fastvlm/graph';
-import { CONFIGS, type FastVlmConfig, MODEL_PARTS, type ModelPart, configFromCheckpoint, resolveConfig, visionStride } from '@fastvlm/models';
+import { CONFIGS, type FastVlmConfig, MODEL_PARTS, type ModelPart, ZOO_NAMES, configFromCheckpoint, isZooModel, resolveConfig, visionStride } from '@fastvlm/models';
 import { DEFAULT_TARGET, TARGETS, type Target } from '@fastvlm/emit-coreml';
 import { COMPRESS_GROUPS, COMPRESS_MODES, type CompressSpec, IMAGE_INPUT_MODES, type ImageInputMode, PRESET_NAMES, checkCompressTarget, checkDevice, parseCompressSpec } from '@fastvlm/compiler';
 import { type CommandSpec, Flags } from '../args.js';
@@ -42,6 +42,8 @@ export interface CompileArgs {
   readonly report: boolean;
   /** `--device`: the profile of the ANE analysis that `--report` adds (undefined: a17pro). */
   readonly device: string | undefined;
+  /** `--model` naming a zoo model (then `model` is undefined). */
+  readonly zoo: string | undefined;
   /** `--html FILE`: the report page (with --report). */
   readonly html: string | undefined;
   /** `--cost-model FILE`: a parameter file `fastvlm calibrate` wrote (with --report). */
@@ -64,7 +66,13 @@ export const COMPILE_SPEC: CommandSpec = {
   ].join('\n\n'),
   positionals: [],
   flags: [
-    { name: 'model', kind: 'enum', metavar: 'NAME', values: MODEL_NAMES, doc: `Model preset: ${MODEL_NAMES.join(', ')}. Optional with --checkpoint (its config.json says).` },
+    {
+      name: 'model',
+      kind: 'enum',
+      metavar: 'NAME',
+      values: [...MODEL_NAMES, ...ZOO_NAMES],
+      doc: `Model preset: ${MODEL_NAMES.join(', ')}. Optional with --checkpoint (its config.json says). Or a zoo model at its published input size, with synthetic weights (${ZOO_NAMES.join(', ')}): what tools/ane-bench measures for fastvlm calibrate --measured.`,
+    },
     { name: 'out', kind: 'string', metavar: 'DIR', required: true, doc: 'Output directory (created if missing). An existing package is replaced atomically, and stays intact if the compile fails.' },
     { name: 'checkpoint', kind: 'string', metavar: 'DIR', doc: 'Hugging Face checkpoint directory (config.json + model.safetensors or shards). Default: synthetic weights.' },
     { name: 'module', kind: 'string', metavar: 'FILE', doc: 'A module (.ts, .mts, .js, .mjs) whose export builds a Program with the DSL; compiled through the same pipeline and options.' },
@@ -159,7 +167,13 @@ export function compileArgsFromFlags(f: Flags): CompileArgs {
       throw usageError('--model', `required by 'fastvlm compile' unless --checkpoint or --module is given (NAME); allowed: ${MODEL_NAMES.join(', ')}`);
     }
   }
-  const config: FastVlmConfig | undefined = model !== undefined ? resolveConfig(model) : checkpoint !== undefined ? configFromCheckpoint(checkpoint).config : undefined;
+  const zoo = model !== undefined && isZooModel(model) ? model : undefined;
+  if (zoo !== undefined) {
+    for (const flag of FASTVLM_FLAGS) {
+      if (flag !== 'seed' && f.has(flag)) throw usageError(`--${flag}`, `applies to FastVLM models; the zoo model '${zoo}' compiles at its published input size`, { found: flag });
+    }
+  }
+  const config: FastVlmConfig | undefined = zoo !== undefined ? undefined : model !== undefined ? resolveConfig(model) : checkpoint !== undefined ? configFromCheckpoint(checkpoint).config : undefined;
   const { resolution, contextLength, prefillLength } = config ? shapeFlags(config, f) : { resolution: undefined, contextLength: undefined, prefillLength: undefined };
   const compressText = f.str('compress');
   const compress = compressText !== undefined ? asUsage(() => parseCompressSpec(compressText)) : undefined;
@@ -171,7 +185,8 @@ export function compileArgsFromFlags(f: Flags): CompileArgs {
     if (f.has(name) && !f.bool('report')) throw usageError(`--${name}`, `belongs to the analysis that --report adds; give --report too (or use fastvlm analyze ... --${name})`, { found: f.str(name)! });
   }
   return {
-    model,
+    model: zoo !== undefined ? undefined : model,
+    zoo,
     checkpoint,
     module,
     exportName,

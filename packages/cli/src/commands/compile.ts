@@ -21,6 +21,7 @@ async function sourceOf(args: CompileArgs): Promise<CompileSource> {
     // --image-input on a module: its fp32 [1, 3, H, W] inputs become images.
     return args.imageInput !== undefined && args.imageInput !== 'tensor' ? { ...src, imageInputs: 'auto' } : src;
   }
+  if (args.zoo !== undefined) return { kind: 'zoo', model: args.zoo, seed: args.seed };
   return {
     kind: 'fastvlm',
     ...(args.model !== undefined ? { model: args.model } : {}),
