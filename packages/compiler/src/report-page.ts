@@ -26,7 +26,7 @@ export interface AnalysisPageOptions {
   readonly before?: SourceAnalysis;
   /** A compile's statistics and packages. */
   readonly compile?: CompilePageParts;
-  /** On-device measurements by function name (see `joinMeasurement` of @fastvlm/report). */
+  /** On-device measurements by function name (see `joinMeasurement` of @fastvlm/report); default those joined into the analysis. */
   readonly measured?: Readonly<Record<string, PageMeasurement>>;
   /** The cost model the analysis used, for its calibration figures (default the committed one). */
   readonly costModel?: CostModelData;
@@ -35,6 +35,13 @@ export interface AnalysisPageOptions {
 /** The analysis's key of a compiled function: its name, or `unit.name` where two units share it. */
 function functionKey(a: SourceAnalysis, part: string, fn: string): string {
   return a.functions[fn]?.unit === part ? fn : `${part}.${fn}`;
+}
+
+/** The measurements `analyze` joined into the functions of `a`. */
+function measurementsOf(a: SourceAnalysis): Record<string, PageMeasurement> {
+  const out: Record<string, PageMeasurement> = {};
+  for (const [name, f] of Object.entries(a.functions)) if (f.measured) out[name] = f.measured;
+  return out;
 }
 
 /** The page of `analysis` and what goes with it. */
@@ -66,7 +73,7 @@ export function analysisPage(analysis: SourceAnalysis, options: AnalysisPageOpti
     ...(passStats ? { passStats } : {}),
     compression: analysis.compress,
     ...(packages ? { packages } : {}),
-    ...(options.measured ? { measured: options.measured } : {}),
+    measured: options.measured ?? measurementsOf(analysis),
   });
 }
 

@@ -94,8 +94,9 @@ export function pageMain(): void {
     card('time on the ANE', num(`${p}.ane_fraction`, f.ane_fraction, pct));
     card('ops on the ANE', num(`${p}.ane_op_fraction`, f.ane_op_fraction, pct));
     card('segments', num(`${p}.segments`, f.segments, count));
-    card('roofline', num(`${p}.roofline_ms`, f.roofline_ms, ms));
-    card('latency / roofline', num(`${p}.roofline_ratio`, f.roofline_ratio, (x) => `${x.toFixed(1)}x`));
+    // No roofline (nothing on the ANE) reads as n/a, not as 0 ms.
+    card('roofline', f.roofline_ms > 0 ? num(`${p}.roofline_ms`, f.roofline_ms, ms) : el('span', { class: 'na' }, 'n/a'));
+    card('latency / roofline', f.roofline_ms > 0 ? num(`${p}.roofline_ratio`, f.roofline_ratio, (x) => `${x.toFixed(1)}x`) : el('span', { class: 'na' }, 'n/a'));
     card('bytes between segments', num(`${p}.boundary_bytes`, f.boundary_bytes, bytes));
     panel.append(cards);
 
@@ -248,8 +249,9 @@ export function pageMain(): void {
           tooltip: {},
           grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
           xAxis: { type: 'category', data: keys as unknown as string[] },
-          yAxis: { type: 'log', logBase: 10, min: 1 },
-          series: ['before', 'after'].map((side) => ({ type: 'bar', name: side, data: keys.map((k) => Math.max(1, f.passes![side as 'before' | 'after'][k])) })),
+          // Counts spanning decades on a log axis (where a zero has no bar), small ones on a linear one.
+          yAxis: Math.max(...keys.map((k) => Math.max(f.passes!.before[k], f.passes!.after[k]))) > 50 ? { type: 'log', logBase: 10, min: 1 } : { type: 'value', minInterval: 1 },
+          series: ['before', 'after'].map((side) => ({ type: 'bar', name: side, data: keys.map((k) => f.passes![side as 'before' | 'after'][k] || null) })),
         });
         charts.push(pc);
       }
