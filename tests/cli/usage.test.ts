@@ -68,7 +68,7 @@ describe('--help', () => {
   it('fastvlm analyze --help documents its argument, the device profiles and the flags', async () => {
     const r = await run(['analyze', '--help']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: fastvlm analyze TARGET \[--device D\] \[--passes none\|cleanup\|ane\] \[--compress SPEC\] \[--json\] \[--top N\] \[options\]\n/);
+    expect(r.stdout).toMatch(/^Usage: fastvlm analyze TARGET \[--device D\] \[--passes none\|cleanup\|ane\] \[--compress SPEC\] \[--json\] \[--top N\] \[--html FILE\] \[--measured RESULT\.json\] \[options\]\n/);
     expect(r.stdout).toMatch(/^ {2}TARGET +An \.mlpackage directory, a FastVLM preset or a zoo model name\.$/m);
     expect(r.stdout).toMatch(/^ {2}--device D +Device profile \(aliases in parentheses\): a14 \(iphone12/m);
     for (const f of ['--passes', '--compress SPEC', '--json', '--top N', '--precision', '--target', '--parts', '--resolution N', '--context-length N', '--prefill-length N', '--sequence-length N']) {
@@ -86,13 +86,14 @@ const OUT = ['--out', '/nonexistent-never-created'];
 
 /** Every bad command line, with the exact first line of its error. */
 const BAD: [string[], string][] = [
-  [[], "error E_CLI_USAGE: fastvlm: missing command; commands: compile, inspect, analyze, measure"],
-  [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect, analyze, measure"],
-  [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect, analyze, measure"],
-  [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect, analyze, measure"],
+  [[], "error E_CLI_USAGE: fastvlm: missing command; commands: compile, inspect, analyze, measure, calibrate"],
+  [['compyle'], "error E_CLI_USAGE: 'compyle': unknown command (did you mean 'compile'?); commands: compile, inspect, analyze, measure, calibrate"],
+  [['--bogus'], "error E_CLI_USAGE: '--bogus': unknown option before the command; commands: compile, inspect, analyze, measure, calibrate"],
+  [['help', 'nope'], "error E_CLI_USAGE: 'nope': unknown command; commands: compile, inspect, analyze, measure, calibrate"],
   [['compile', ...OUT], "error E_CLI_USAGE: --model: required by 'fastvlm compile' unless --checkpoint or --module is given (NAME); allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny"],
   [['compile', '--model', 'tiny'], "error E_CLI_USAGE: --out: required by 'fastvlm compile' (DIR)"],
-  [['compile', '--model', 'fastvlm-3b', ...OUT], "error E_CLI_USAGE: --model: unknown value 'fastvlm-3b'; allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny (did you mean 'fastvlm-7b'?)"],
+  [['compile', '--model', 'resnet50', '--parts', 'vision', ...OUT], "error E_CLI_USAGE: --parts: applies to FastVLM models; the zoo model 'resnet50' compiles at its published input size"],
+  [['compile', '--model', 'fastvlm-3b', ...OUT], "error E_CLI_USAGE: --model: unknown value 'fastvlm-3b'; allowed: fastvlm-0.5b, fastvlm-1.5b, fastvlm-7b, tiny, fastvit-t8, fastvit-t12, fastvit-s12, fastvit-sa12, fastvit-sa24, fastvit-sa36, fastvit-ma36, mobileone-s0, mobileone-s1, mobileone-s2, mobileone-s3, mobileone-s4, mci0, mci1, mci2, mci3, mci4, mobileclip-text-512, mobileclip-text-768, resnet50, mobilenetv2, mobilenetv3-small, distilbert, opt-1.3b (did you mean 'fastvlm-7b'?)"],
   [['compile', '--model', 'tiny', '--target', 'ios14', ...OUT], "error E_CLI_USAGE: --target: unknown value 'ios14'; allowed: ios15, ios16, ios17, ios18 (did you mean 'ios15'?)"],
   [['compile', '--model', 'tiny', '--target', 'macos', ...OUT], "error E_CLI_USAGE: --target: unknown value 'macos'; allowed: ios15, ios16, ios17, ios18"],
   [['compile', '--model', 'tiny', '--parts', 'vision,text', ...OUT], "error E_CLI_USAGE: --parts: unknown value 'text'; allowed: vision, llm"],
@@ -117,7 +118,7 @@ const BAD: [string[], string][] = [
   [['compile', '--model', 'tiny', '--out'], 'error E_CLI_USAGE: --out: missing value (DIR)'],
   [['compile', '--model', 'tiny', '--report=yes', ...OUT], "error E_CLI_USAGE: --report: takes no value, found 'yes'"],
   [['compile', '--model', 'tiny', '--model', 'tiny', ...OUT], 'error E_CLI_USAGE: --model: given more than once'],
-  [['compile', '--model', 'tiny', '--tagret', 'ios18', ...OUT], "error E_CLI_USAGE: --tagret: unknown flag of 'fastvlm compile' (did you mean --target?); flags: --model, --out, --checkpoint, --module, --export, --image-input, --seed, --resolution, --target, --parts, --context-length, --prefill-length, --precision, --passes, --compress, --report, --device, --dump-ir, --help, --verbose"],
+  [['compile', '--model', 'tiny', '--tagret', 'ios18', ...OUT], "error E_CLI_USAGE: --tagret: unknown flag of 'fastvlm compile' (did you mean --target?); flags: --model, --out, --checkpoint, --module, --export, --image-input, --seed, --resolution, --target, --parts, --context-length, --prefill-length, --precision, --passes, --compress, --report, --device, --html, --cost-model, --dump-ir, --help, --verbose"],
   [['compile', '--model', 'tiny', 'extra', ...OUT], "error E_CLI_USAGE: 'extra': unexpected argument; 'fastvlm compile' takes no arguments"],
   [['inspect'], "error E_CLI_USAGE: PATH|MODEL: missing argument of 'fastvlm inspect': An .mlpackage directory, a model preset or a zoo model name."],
   [['inspect', 'a', 'b'], "error E_CLI_USAGE: 'b': unexpected argument; 'fastvlm inspect' takes 1 argument (PATH|MODEL)"],
