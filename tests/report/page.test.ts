@@ -167,6 +167,32 @@ describe.runIf(ready)('the report page in Chromium', () => {
     await p.close();
   }, 120_000);
 
+  it('opens the treemap of FastViTHD where the time divides, and it stays drawn once the zoom settles', async () => {
+    // FastVLM-0.5B's vision part (about 3 s to build and analyze): its time sits under one chain
+    // of scopes (model ... network), so the page opens the view at 'network', whose stages hold
+    // the time. ECharts 6.1 with leafDepth 2 drew that view empty once its zoom transition
+    // ended, so the count is taken after it.
+    const vision = PassManager.preset('ane').run(buildFastVlm('fastvlm-0.5b', { parts: ['vision'], dtype: 'fp16' }).vision!).program;
+    const visionFile = join(work, 'vision.html');
+    const vpage = reportPage({ title: 'fastvlm-0.5b vision', analysis: analyzeProgram(vision, { device: 'm4' }), latencyNote: LATENCY_TOTAL_NOTE, calibration: calibrationOf(COST_MODEL, 'm4') });
+    writeReportHtml(visionFile, vpage);
+    const p = await browser!.newPage();
+    p.on('pageerror', (e) => problems.push(`page error: ${String(e)}`));
+    await p.setViewport({ width: 1400, height: 900 });
+    await p.goto(`file://${visionFile}`, { waitUntil: 'load' });
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    // ECharts' treemap zoom lasts 900 ms by default.
+    await new Promise((r) => setTimeout(r, 1500));
+    const tree = 'section[data-function="vision"] [data-chart="scopes"]';
+    const crumbs = await p.$$eval(`${tree} svg text`, (els) => els.map((e) => e.textContent ?? ''));
+    expect(crumbs).toContain('network');
+    const blocks = await p.$$eval(`${tree} svg path, ${tree} svg rect`, (els) => els.length);
+    expect(blocks).toBeGreaterThan(Math.min(50, vpage.functions[0]!.scope_tree.ops));
+    await p.screenshot({ path: join(work, 'vision.png') });
+    expect(problems).toEqual([]);
+    await p.close();
+  }, 120_000);
+
   it('reflows at a phone width without horizontal scrolling of the page', async () => {
     const p = await open(390);
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -204,12 +204,14 @@ export function pageMain(): void {
             type: 'treemap',
             name: f.name,
             data: f.scope_tree.children ? f.scope_tree.children.map(toTree) : [toTree(f.scope_tree)],
-            leafDepth: 3,
+            // Every level drawn: with leafDepth 2, ECharts 6.1 drew the view opened at a deep
+            // node (FastViTHD's 'network') empty once the zoom ended. Blocks under 64 px² are left out.
+            visibleMin: 64,
             roam: false,
             nodeClick: 'zoomToNode',
             breadcrumb: { show: true, bottom: 4 },
-            label: { show: true, formatter: '{b}' },
-            upperLabel: { show: true, height: 18 },
+            label: { show: true, formatter: (i: { name: string; value: number }) => `${i.name}\n${ms(i.value)}`, overflow: 'truncate' },
+            upperLabel: { show: true, height: 18, formatter: (i: { name: string; value: number }) => `${i.name} · ${ms(i.value)}`, overflow: 'truncate' },
             levels: [{ itemStyle: { borderColor: '#fff', borderWidth: 2, gapWidth: 2 } }, { itemStyle: { gapWidth: 1 }, colorSaturation: [0.35, 0.6] }, { colorSaturation: [0.3, 0.5] }],
           },
         ],
