@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { roundToFp16 } from '@fastvlm/graph';
+import { parseProgram, roundToFp16 } from '@fastvlm/graph';
 import { arbProgram } from '../../../graph/src/testing/random-graph.js';
 import { PassManager } from '../manager.js';
-import { TestFn, goldenTests } from '../testing/support.js';
+import { TestFn, goldenCases, goldenTests, storeFor } from '../testing/support.js';
 import { expectWithinFp16Bound } from '../testing/fp16-bound.js';
 
 const KINDS = ['add', 'sub', 'relu', 'sigmoid', 'tanh', 'softmax', 'transpose', 'reshape', 'concat', 'reduce_sum', 'split', 'const'];
@@ -61,5 +61,14 @@ describe('to-fp16', () => {
     expect(k.attrs.value).toEqual([roundToFp16(0.1), -65504, Infinity]);
     const r = new PassManager().add('to-fp16', { clampConstants: false }).run(p).program;
     expect(r.fn('main').body.ops.find((o) => o.kind === 'const')!.attrs.value).toEqual([roundToFp16(0.1), -Infinity, Infinity]);
+  });
+  it('reports the values it converted and the fp16 weights it made', () => {
+    // signature-weights.mlir: the two weight consts, fill, mul, both adds, the cast to fp32 (now
+    // fp16) and the add after it change dtype (8); the cast to int32 does not; both consts share
+    // one weight (1). Function inputs are retyped, not counted.
+    const c = goldenCases('to-fp16').find((g) => g.file.endsWith('signature-weights.mlir'))!;
+    const p = parseProgram(c.input, storeFor(c.input), { file: c.file });
+    const { stats } = new PassManager().add('to-fp16').run(p);
+    expect(stats[0]!.notes).toEqual(['converted 8 values; 1 weights']);
   });
 });
