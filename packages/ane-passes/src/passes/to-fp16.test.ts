@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseProgram, roundToFp16 } from '@fastvlm/graph';
+import { WeightStore, memorySource, parseProgram, roundToFp16 } from '@fastvlm/graph';
 import { arbProgram } from '../../../graph/src/testing/random-graph.js';
 import { PassManager } from '../manager.js';
 import { TestFn, goldenCases, goldenTests, storeFor } from '../testing/support.js';
@@ -70,5 +70,27 @@ describe('to-fp16', () => {
     const p = parseProgram(c.input, storeFor(c.input), { file: c.file });
     const { stats } = new PassManager().add('to-fp16').run(p);
     expect(stats[0]!.notes).toEqual(['converted 8 values; 1 weights']);
+  });
+  it('each weight gets its own fp16 copy, and a rerun with other options does not reuse the first', () => {
+    // Two weights of one shape and a weight beyond the fp16 range: the fp16 copies read each
+    // weight's own values rounded, clamped to +-65504 only when clampConstants is on, also
+    // when both runs share the program's weight store.
+    const store = new WeightStore();
+    store.add('a', memorySource({ dtype: 'fp32', shape: [2], data: new Float32Array([0.1, 2]) }));
+    store.add('b', memorySource({ dtype: 'fp32', shape: [2], data: new Float32Array([3, 1e9]) }));
+    const t = new TestFn();
+    const x = t.input('x', 'fp32', [2]);
+    const wa = t.op('const', {}, { dtype: 'fp32', shape: [2], weight: 'a' }, 'wa');
+    const wb = t.op('const', {}, { dtype: 'fp32', shape: [2], weight: 'b' }, 'wb');
+    const p = t.done([t.op('add', { x: t.op('mul', { x, y: wa }), y: wb }, {}, 'y')], store);
+    const fp16Of = (q: typeof p, hint: string): number[] => {
+      const k = q.fn('main').body.ops.find((o) => o.outputs[0]!.name === hint)!;
+      return Array.from(q.weights.read(k.attrs.weight as string).data);
+    };
+    const clamped = new PassManager().add('to-fp16').run(p).program;
+    expect(fp16Of(clamped, 'wa')).toEqual([roundToFp16(0.1), 2]);
+    expect(fp16Of(clamped, 'wb')).toEqual([3, 65504]);
+    const unclamped = new PassManager().add('to-fp16', { clampConstants: false }).run(p).program;
+    expect(fp16Of(unclamped, 'wb')).toEqual([3, Infinity]);
   });
 });
