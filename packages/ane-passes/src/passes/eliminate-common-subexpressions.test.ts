@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Value } from '@fastvlm/graph';
+import { type Value, parseProgram } from '@fastvlm/graph';
 import { PassManager } from '../manager.js';
-import { TestFn, expectSameOutputs, goldenTests } from '../testing/support.js';
+import { TestFn, expectSameOutputs, goldenCases, goldenTests, storeFor } from '../testing/support.js';
 
 describe('eliminate-common-subexpressions', () => {
   goldenTests('eliminate-common-subexpressions');
@@ -47,5 +47,11 @@ describe('eliminate-common-subexpressions', () => {
       }),
       { numRuns: 80 },
     );
+  });
+  it('reports how many ops it merged', () => {
+    // keys.mlir: %a2, %s2 and %c3 merge into earlier ops.
+    const c = goldenCases('eliminate-common-subexpressions').find((g) => g.file.endsWith('keys.mlir'))!;
+    const { stats } = new PassManager().add('eliminate-common-subexpressions').run(parseProgram(c.input, storeFor(c.input), { file: c.file }));
+    expect(stats[0]!.notes).toEqual(['merged 3 ops']);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Value } from '@fastvlm/graph';
+import { type Value, parseProgram } from '@fastvlm/graph';
 import { PassManager } from '../manager.js';
-import { TestFn, countKinds, expectSameOutputs, goldenTests, seeded } from '../testing/support.js';
+import { TestFn, countKinds, expectSameOutputs, goldenCases, goldenTests, seeded, storeFor } from '../testing/support.js';
 
 describe('fold-constants', () => {
   goldenTests('fold-constants');
@@ -60,5 +60,16 @@ describe('fold-constants', () => {
     const direct = q.weights.read(w).data;
     seeded(64, 3).forEach((v, i) => expect(direct[i]).toBe(Math.fround(Math.exp(Math.fround(v)))));
     expectSameOutputs(p, q, { abs: 0, rel: 0 });
+  });
+  it('reports what it folded and each op it kept because evaluating it failed', () => {
+    // The split folds; the gather's index 5 is outside [0, 3): kept, for the runtime to report.
+    const t = new TestFn();
+    const g = t.op('gather', { x: t.c('fp32', [3], [1, 2, 3]), indices: t.c('int32', [1], [5]) }, {}, 'g');
+    const [e] = t.ops('split', { x: t.c('fp32', [4], [1, 2, 3, 4]) }, { axis: 0, num_splits: 2 });
+    const { stats } = new PassManager().add('fold-constants').run(t.done([g, e!]));
+    const notes = stats[0]!.notes;
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toBe('folded 1 ops');
+    expect(notes[1]).toMatch(/^kept gather -> %g: .*5/);
   });
 });

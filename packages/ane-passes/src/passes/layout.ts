@@ -68,18 +68,3 @@ export function dropLayout(l: Layout, axes: readonly number[]): Layout {
   const gone = new Set(axes);
   return l.filter((a) => !gone.has(a)).map((a) => (a < 0 ? a : a - axes.filter((x) => x < a).length));
 }
-
-/**
- * The layout after inserting new logical axes at output positions `newAxes` (sorted), using free
- * unit slots; undefined when there are not enough unit slots.
- */
-export function expandLayout(l: Layout, newAxes: readonly number[]): Layout | undefined {
-  const outRank = l.filter((a) => a >= 0).length + newAxes.length;
-  const isNew = new Set(newAxes);
-  const oldToNew: number[] = [];
-  for (let i = 0; i < outRank; i++) if (!isNew.has(i)) oldToNew.push(i);
-  const out = l.map((a) => (a < 0 ? -1 : oldToNew[a]!));
-  let k = 0;
-  for (let i = 0; i < out.length && k < newAxes.length; i++) if (out[i] === -1) out[i] = newAxes[k++]!;
-  return k === newAxes.length ? out : undefined;
-}

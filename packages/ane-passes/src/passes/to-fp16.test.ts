@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { roundToFp16 } from '@fastvlm/graph';
+import { WeightStore, memorySource, parseProgram, roundToFp16 } from '@fastvlm/graph';
 import { arbProgram } from '../../../graph/src/testing/random-graph.js';
 import { PassManager } from '../manager.js';
-import { TestFn, goldenTests } from '../testing/support.js';
+import { TestFn, goldenCases, goldenTests, storeFor } from '../testing/support.js';
 import { expectWithinFp16Bound } from '../testing/fp16-bound.js';
 
 const KINDS = ['add', 'sub', 'relu', 'sigmoid', 'tanh', 'softmax', 'transpose', 'reshape', 'concat', 'reduce_sum', 'split', 'const'];
@@ -61,5 +61,36 @@ describe('to-fp16', () => {
     expect(k.attrs.value).toEqual([roundToFp16(0.1), -65504, Infinity]);
     const r = new PassManager().add('to-fp16', { clampConstants: false }).run(p).program;
     expect(r.fn('main').body.ops.find((o) => o.kind === 'const')!.attrs.value).toEqual([roundToFp16(0.1), -Infinity, Infinity]);
+  });
+  it('reports the values it converted and the fp16 weights it made', () => {
+    // signature-weights.mlir: the two weight consts, fill, mul, both adds, the cast to fp32 (now
+    // fp16) and the add after it change dtype (8); the cast to int32 does not; both consts share
+    // one weight (1). Function inputs are retyped, not counted.
+    const c = goldenCases('to-fp16').find((g) => g.file.endsWith('signature-weights.mlir'))!;
+    const p = parseProgram(c.input, storeFor(c.input), { file: c.file });
+    const { stats } = new PassManager().add('to-fp16').run(p);
+    expect(stats[0]!.notes).toEqual(['converted 8 values; 1 weights']);
+  });
+  it('each weight gets its own fp16 copy, and a rerun with other options does not reuse the first', () => {
+    // Two weights of one shape and a weight beyond the fp16 range: the fp16 copies read each
+    // weight's own values rounded, clamped to +-65504 only when clampConstants is on, also
+    // when both runs share the program's weight store.
+    const store = new WeightStore();
+    store.add('a', memorySource({ dtype: 'fp32', shape: [2], data: new Float32Array([0.1, 2]) }));
+    store.add('b', memorySource({ dtype: 'fp32', shape: [2], data: new Float32Array([3, 1e9]) }));
+    const t = new TestFn();
+    const x = t.input('x', 'fp32', [2]);
+    const wa = t.op('const', {}, { dtype: 'fp32', shape: [2], weight: 'a' }, 'wa');
+    const wb = t.op('const', {}, { dtype: 'fp32', shape: [2], weight: 'b' }, 'wb');
+    const p = t.done([t.op('add', { x: t.op('mul', { x, y: wa }), y: wb }, {}, 'y')], store);
+    const fp16Of = (q: typeof p, hint: string): number[] => {
+      const k = q.fn('main').body.ops.find((o) => o.outputs[0]!.name === hint)!;
+      return Array.from(q.weights.read(k.attrs.weight as string).data);
+    };
+    const clamped = new PassManager().add('to-fp16').run(p).program;
+    expect(fp16Of(clamped, 'wa')).toEqual([roundToFp16(0.1), 2]);
+    expect(fp16Of(clamped, 'wb')).toEqual([3, 65504]);
+    const unclamped = new PassManager().add('to-fp16', { clampConstants: false }).run(p).program;
+    expect(fp16Of(unclamped, 'wb')).toEqual([3, Infinity]);
   });
 });

@@ -112,7 +112,9 @@ function convertFunction(ed: FunctionEditor, opts: Fp16Options, weightCache: Map
         const users = ed.users(o);
         const down = ed.add('cast', { x: o }, { dtype: 'fp16' }, after, { hint: `${o.name}_fp16` });
         for (const u of users) ed.replaceUsesIn(u, o, down.outputs[0]!);
-        if (ed.isOutput(o)) ed.replaceAllUses(o, down.outputs[0]!);
+        // A function output becomes fp16 like the rest of the signature (the cast takes its
+        // name); with keepIO it stays the op's fp32 value, exact.
+        if (ed.isOutput(o) && !opts.keepIO) ed.replaceOutput(o, down.outputs[0]!);
       }
       continue;
     }
