@@ -6,36 +6,16 @@
  * are relative estimates, not latencies: only shares are compared.
  * @module
  */
-import type { AnalysisReport, AneBenchResult, PlanOp } from '@fastvlm/ane-passes';
+import { type AnalysisReport, type AneBenchResult, type PlanOp, spearman } from '@fastvlm/ane-passes';
 import type { PageMeasurement } from './page-data.js';
 
-/** Spearman's rank correlation (average ranks for ties); null for fewer than 3 pairs or no spread. */
+/**
+ * Spearman's rank correlation (`spearman` of @fastvlm/ane-passes, ties averaged); null for fewer
+ * than 3 pairs or no spread, where a correlation says nothing.
+ */
 export function rankCorrelation(xs: readonly number[], ys: readonly number[]): number | null {
-  const n = xs.length;
-  if (n < 3) return null;
-  const ranks = (v: readonly number[]): number[] => {
-    const idx = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-    const r = new Array<number>(n);
-    for (let i = 0; i < n; ) {
-      let j = i;
-      while (j + 1 < n && idx[j + 1]![0] === idx[i]![0]) j++;
-      for (let k = i; k <= j; k++) r[idx[k]![1]] = (i + j) / 2;
-      i = j + 1;
-    }
-    return r;
-  };
-  const a = ranks(xs);
-  const b = ranks(ys);
-  const mean = (n - 1) / 2;
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < n; i++) {
-    num += (a[i]! - mean) * (b[i]! - mean);
-    da += (a[i]! - mean) ** 2;
-    db += (b[i]! - mean) ** 2;
-  }
-  return da === 0 || db === 0 ? null : num / Math.sqrt(da * db);
+  if (xs.length < 3 || new Set(xs).size < 2 || new Set(ys).size < 2) return null;
+  return spearman(xs, ys);
 }
 
 /**
